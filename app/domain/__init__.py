@@ -1,0 +1,1 @@
+"""The functional core: pure rules with no I/O, no clock and no database."""

@@ -1,0 +1,51 @@
+"""Authorizations and payments (contract section 2, "Authorizations and payments")."""
+
+from __future__ import annotations
+
+from pydantic import model_validator
+
+from app.events.types import CalendarDate, Category, EventData, Flag, Identifier, Milestone, Money
+
+
+class AuthorizationIssued(EventData):
+    TYPE = "AuthorizationIssued"
+    authorization_id: Identifier
+    provider_id: Identifier
+    service_category: Category
+    start_date: CalendarDate
+    end_date: CalendarDate
+    amount: Money
+    post_employment: Flag | None = None
+    pba_id: Identifier | None = None
+    milestone: Milestone | None = None
+    m4: Flag | None = None
+
+    @model_validator(mode="after")
+    def _dates_and_milestone(self) -> AuthorizationIssued:
+        if self.end_date < self.start_date:
+            raise ValueError("end_date must not be before start_date")
+        if (self.pba_id is None) != (self.milestone is None):
+            raise ValueError("pba_id and milestone go together: give both or neither")
+        return self
+
+
+class AuthorizationPaid(EventData):
+    TYPE = "AuthorizationPaid"
+    authorization_id: Identifier
+    payment_date: CalendarDate
+    amount: Money
+    paid_in_full: Flag
+
+
+class AuthorizationCancelled(EventData):
+    TYPE = "AuthorizationCancelled"
+    authorization_id: Identifier
+    cancelled_on: CalendarDate
+
+
+class M4Ended(EventData):
+    """Supported employment: VR and the provider agree the transition to extended services is done."""
+
+    TYPE = "M4Ended"
+    end_date: CalendarDate
+    authorization_id: Identifier | None = None
