@@ -1,0 +1,1 @@
+"""HTTP shell: thin routes over the handler, the store and the read models."""

@@ -1,0 +1,68 @@
+"""Dependencies shared by the routes: the context, the caller and JSON responses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Path, Request
+from starlette.responses import Response
+
+from app.auth import Principal, Role
+from app.context import AppContext
+from app.events.types import IDENTIFIER_PATTERN
+from app.problems import Problem
+
+
+class JSONResponse(Response):
+    """orjson-encoded JSON: the read models are hot paths."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, default=_default)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def get_context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[AppContext, Depends(get_context)]
+CaseId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="The case system's case number")]
+ProviderId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN)]
+
+
+async def current_principal(request: Request, ctx: Ctx) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Problem(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'")
+    principal = await ctx.keys.principal(ctx.pool, key.strip())
+    if principal is None:
+        raise Problem(401, "unauthorized", "the API key is unknown or revoked")
+    return principal
+
+
+def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency that lets in only `roles` (admin always)."""
+    allowed = {*roles, "admin"}
+
+    async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role not in allowed:
+            raise Problem(403, "forbidden", f"the {principal.role} role may not do this")
+        return principal
+
+    return check
+
+
+def today() -> date:
+    return datetime.now(UTC).date()

@@ -1,0 +1,94 @@
+"""API keys and roles (contract section 6).
+
+A key is 256 random bits shown once; only its SHA-256 is stored. A looked-up
+key is cached for a few seconds so a read does not cost an extra round trip;
+a revocation takes effect within that time on every replica.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import asyncpg
+
+Role = Literal["case_system", "provider", "auditor", "admin"]
+ROLES: tuple[Role, ...] = ("case_system", "provider", "auditor", "admin")
+KEY_PREFIX = "cl_"
+CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    key_id: str
+    role: Role
+    provider_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """What `metadata.actor` records: the role and key, never the key's secret."""
+        if self.role == "provider":
+            return f"provider:{self.provider_id}:{self.key_id}"
+        return f"{self.role}:{self.key_id}"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def create_key(
+    conn: asyncpg.Connection, *, role: Role, provider_id: str | None = None, label: str | None = None
+) -> tuple[str, str]:
+    """Returns (key_id, key). The key itself is not stored and cannot be shown again."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if (role == "provider") != (provider_id is not None):
+        raise ValueError("a provider key needs --provider-id, and only a provider key takes one")
+    key_id = secrets.token_hex(6)
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    await conn.execute(
+        "INSERT INTO api_keys (key_id, key_hash, role, provider_id, label) VALUES ($1, $2, $3, $4, $5)",
+        key_id, hash_key(key), role, provider_id, label,
+    )
+    return key_id, key
+
+
+async def revoke_key(conn: asyncpg.Connection, key_id: str) -> bool:
+    status = await conn.execute(
+        "UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL", key_id
+    )
+    return status.endswith(" 1")
+
+
+async def any_admin_key(conn: asyncpg.Connection) -> bool:
+    return bool(await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL)"
+    ))
+
+
+class KeyCache:
+    """Recently looked-up keys by hash, misses included, for CACHE_SECONDS."""
+
+    def __init__(self, ttl: float = CACHE_SECONDS, max_entries: int = 10_000) -> None:
+        self._ttl = ttl
+        self._max = max_entries
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+
+    async def principal(self, conn_source: asyncpg.Pool, key: str) -> Principal | None:
+        digest = hash_key(key)
+        now = time.monotonic()
+        hit = self._entries.get(digest)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        row = await conn_source.fetchrow(
+            "SELECT key_id, role, provider_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+            digest,
+        )
+        found = Principal(row["key_id"], row["role"], row["provider_id"]) if row else None
+        if len(self._entries) >= self._max:
+            self._entries.clear()
+        self._entries[digest] = (now + self._ttl, found)
+        return found

@@ -1,0 +1,117 @@
+"""The case: one stream, one consistency boundary, composed of the clock and the ledger.
+
+`decide_case` answers whether a proposed event may be recorded; `evolve_case`
+folds a recorded one. Retractions are not folded: `replay` folds a stream as if
+every retracted event had never happened, which is what every read model shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from pydantic import TypeAdapter
+
+from app.domain.clock import (
+    ClockState,
+    ClockView,
+    decide_clock,
+    evaluate_clock,
+    evolve_clock,
+    initial_clock_state,
+)
+from app.domain.facts import Fact, Refusal
+from app.domain.ledger import LedgerState, decide_ledger, evolve_ledger, initial_ledger_state
+from app.domain.policy import PolicyTable
+from app.events import EventData, EventRetracted
+
+# Bump when a fold changes meaning: stored snapshots of another fold version are
+# ignored and the stream is replayed instead.
+FOLD_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CaseState:
+    opened: bool = False
+    clock: ClockState = field(default_factory=initial_clock_state)
+    ledger: LedgerState = field(default_factory=initial_ledger_state)
+
+
+SNAPSHOT = TypeAdapter(CaseState)
+
+
+def initial_case_state() -> CaseState:
+    return CaseState()
+
+
+def evolve_case(state: CaseState, fact: Fact) -> CaseState:
+    """Fold one recorded, non-retracted fact. Retractions go through `replay`."""
+    if isinstance(fact.data, EventRetracted):
+        return state
+    return replace(
+        state,
+        opened=state.opened or fact.type == "CaseOpened",
+        clock=evolve_clock(state.clock, fact),
+        ledger=evolve_ledger(state.ledger, fact),
+    )
+
+
+def retracted_ids(facts: Iterable[Fact]) -> frozenset:
+    return frozenset(
+        f.data.retracted_event_id for f in facts if isinstance(f.data, EventRetracted)
+    )
+
+
+def replay(facts: Sequence[Fact]) -> CaseState:
+    """The state as if every retracted event had never happened."""
+    skip = retracted_ids(facts)
+    state = initial_case_state()
+    for fact in facts:
+        if fact.event_id not in skip:
+            state = evolve_case(state, fact)
+    return state
+
+
+def clock_view(state: CaseState, as_of: date, policy: PolicyTable) -> ClockView:
+    return evaluate_clock(state.clock, as_of, policy)
+
+
+def decide_case(state: CaseState, event: EventData, policy: PolicyTable) -> Refusal | None:
+    """Whether `event` may be appended to a case in `state` (retractions: `decide_retraction`)."""
+    if event.TYPE == "CaseOpened":
+        if state.opened:
+            return Refusal("case_already_opened", "CaseOpened is the first event of a case and is recorded once; this case is already open.")
+        return None
+    if not state.opened:
+        return Refusal(
+            "case_not_found",
+            f"{event.TYPE} needs an open case: record CaseOpened first.",
+            code="case_not_found",
+        )
+
+    def clock_on(day: date) -> tuple[str, date | None]:
+        view = evaluate_clock(state.clock, day, policy)
+        return view.status, view.eligible_on
+
+    return decide_clock(state.clock, event, policy) or decide_ledger(
+        state.ledger, event, clock_on=clock_on, policy=policy
+    )
+
+
+def decide_retraction(history: Sequence[Fact], event: EventRetracted) -> Refusal | None:
+    """A retraction names an earlier, not yet retracted, non-retraction event of this case."""
+    target_id = event.retracted_event_id
+    target = next((f for f in history if f.event_id == target_id), None)
+    if target is None:
+        return Refusal(
+            "retraction_target_not_in_case",
+            f"event {target_id} is not an event of this case (it is unknown or belongs to another case).",
+        )
+    if isinstance(target.data, EventRetracted):
+        return Refusal("retraction_of_retraction", f"event {target_id} is itself a retraction; retractions cannot be retracted.")
+    if target.type == "CaseOpened":
+        return Refusal("case_opened_not_retractable", "CaseOpened cannot be retracted; a case opened by mistake is closed as unsuccessful.")
+    if target_id in retracted_ids(history):
+        return Refusal("already_retracted", f"event {target_id} was already retracted.")
+    return None

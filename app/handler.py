@@ -1,0 +1,251 @@
+"""The one command handler: read the case, fold, decide, append; retry a lost race.
+
+Routes and the bulk importer both come through here, so every event meets the
+same schema, the same deciders and the same idempotency rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import orjson
+from pydantic import ValidationError
+
+from app import store
+from app.auth import Principal
+from app.domain.case import (
+    FOLD_VERSION,
+    SNAPSHOT,
+    CaseState,
+    decide_case,
+    decide_retraction,
+    evolve_case,
+    replay,
+)
+from app.domain.facts import Fact, Refusal
+from app.domain.ledger import pba_provider
+from app.domain.policy import PolicyTable
+from app.events import EventData, EventRetracted
+from app.events.registry import UnknownEventType, UnsupportedSchemaVersion, parse_event
+from app.hashing import event_hash
+from app.problems import Problem, validation_errors
+from app.projections.closure_clock import clock_row
+from app.projections.ledger import ledger_rows
+
+CLIENT_METADATA_KEYS_SET_BY_SERVER = ("actor",)
+PROVIDER_EVENT_TYPES = frozenset({"PBAMilestoneReached"})
+
+
+@dataclass(frozen=True, slots=True)
+class Proposed:
+    """An event as a client sent it, before validation."""
+
+    type: str
+    data: dict[str, Any]
+    event_id: UUID | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Validated:
+    event_id: UUID
+    client_supplied_id: bool
+    event: EventData
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    case_id: str
+    version: int
+    events: list[dict[str, Any]]
+    replayed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"case_id": self.case_id, "version": self.version, "events": self.events,
+                "idempotent_replay": self.replayed}
+
+
+def to_fact(event: store.StoredEvent) -> Fact:
+    return Fact(event.event_id, event.version, event.recorded_at,
+                parse_event(event.type, event.data, event.schema_version))
+
+
+def validate(proposed: Sequence[Proposed], principal: Principal) -> list[Validated]:
+    """Schema checks for the whole batch; 422 `invalid_event` names each bad field."""
+    validated, errors = [], []
+    for index, item in enumerate(proposed):
+        try:
+            event = parse_event(item.type, item.data)
+        except UnknownEventType:
+            errors.append({"loc": ["events", index, "type"], "msg": f"unknown event type {item.type!r}", "type": "unknown_event_type"})
+            continue
+        except (ValidationError, UnsupportedSchemaVersion) as exc:
+            found = validation_errors(exc.errors()) if isinstance(exc, ValidationError) else [{"loc": [], "msg": str(exc), "type": "schema_version"}]
+            errors.extend({**e, "loc": ["events", index, "data", *e["loc"]]} for e in found)
+            continue
+        metadata = {k: v for k, v in item.metadata.items() if k not in CLIENT_METADATA_KEYS_SET_BY_SERVER}
+        metadata["actor"] = principal.actor
+        validated.append(Validated(item.event_id or uuid4(), item.event_id is not None, event, event.to_json_dict(), metadata))
+    if errors:
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
+        raise Problem(422, "invalid_event", detail, errors=errors)
+    ids = [v.event_id for v in validated]
+    if len(set(ids)) != len(ids):
+        raise Problem(422, "invalid_event", "the same event_id appears twice in one append")
+    return validated
+
+
+def _refusal_problem(refusal: Refusal, index: int, event: Validated) -> Problem:
+    if refusal.code == "case_not_found":
+        return Problem(404, "case_not_found", refusal.detail, rule=refusal.rule, event_index=index)
+    return Problem(409, refusal.code, refusal.detail, rule=refusal.rule, event_index=index,
+                   event_type=event.event.TYPE)
+
+
+class AppendHandler:
+    def __init__(self, pool: asyncpg.Pool, policy: PolicyTable, *, retries: int = 5,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 on_refusal: Callable[[str], None] | None = None,
+                 on_conflict: Callable[[], None] | None = None) -> None:
+        self.pool = pool
+        self.policy = policy
+        self.retries = retries
+        self.now = now
+        self.on_refusal = on_refusal or (lambda rule: None)
+        self.on_conflict = on_conflict or (lambda: None)
+
+    async def append(self, principal: Principal, case_id: str, expected_version: int | None,
+                     proposed: Sequence[Proposed]) -> Appended:
+        if principal.role == "provider" and any(p.type not in PROVIDER_EVENT_TYPES for p in proposed):
+            raise Problem(403, "forbidden", "a provider key may append only PBAMilestoneReached for its own open PBA")
+        batch = validate(proposed, principal)
+        client_ids = [v.event_id for v in batch if v.client_supplied_id]
+        for _attempt in range(self.retries + 1):
+            async with self.pool.acquire() as conn:
+                head = await store.load_head(conn, case_id, client_ids)
+                if head.existing:
+                    return self._replay_of_earlier_append(case_id, batch, head.existing)
+                if expected_version is not None and expected_version != head.version:
+                    raise Problem(409, "version_conflict",
+                                  f"expected version {expected_version} but the case is at version {head.version}",
+                                  current_version=head.version)
+                state, history = await self._state(conn, case_id, head, batch)
+                new_state = await self._decide(conn, principal, case_id, state, history, batch, head.version)
+                try:
+                    return await self._write(conn, case_id, head, state, new_state, batch)
+                except asyncpg.UniqueViolationError as exc:
+                    self.on_conflict()
+                    if exc.constraint_name == "events_case_version_key" and expected_version is not None:
+                        current = await store.current_version(conn, case_id)
+                        raise Problem(409, "version_conflict",
+                                      f"expected version {expected_version} but the case is at version {current}",
+                                      current_version=current) from None
+        raise Problem(409, "version_conflict", "the case kept changing under this append; try again",
+                      current_version=head.version)
+
+    async def _state(self, conn: asyncpg.Connection, case_id: str, head: store.CaseHead,
+                     batch: Sequence[Validated]) -> tuple[CaseState, list[Fact] | None]:
+        """The snapshot when it is current; the replayed stream when a retraction needs history."""
+        needs_history = any(isinstance(v.event, EventRetracted) for v in batch)
+        snapshot_ok = head.state is not None and head.fold_version == FOLD_VERSION
+        if snapshot_ok and not needs_history:
+            return SNAPSHOT.validate_python(head.state), None
+        history = [to_fact(e) for e in await store.read_stream(conn, case_id)] if head.version else []
+        return replay(history), history
+
+    async def _decide(self, conn: asyncpg.Connection, principal: Principal, case_id: str,
+                      state: CaseState, history: list[Fact] | None, batch: Sequence[Validated],
+                      version: int) -> CaseState:
+        at = self.now()
+        for index, item in enumerate(batch):
+            self._check_provider_owns(principal, state, item)
+            if isinstance(item.event, EventRetracted):
+                assert history is not None
+                refusal = decide_retraction(history, item.event)
+            else:
+                refusal = decide_case(state, item.event, self.policy)
+            if refusal is not None:
+                self.on_refusal(refusal.rule)
+                if item.event.TYPE == "PBAMilestoneReached" and refusal.code == "rule_violation":
+                    await self._keep_refused_claim(conn, principal, case_id, state, item, refusal)
+                raise _refusal_problem(refusal, index, item)
+            fact = Fact(item.event_id, version + index + 1, at, item.event)
+            if history is not None:
+                history.append(fact)
+                state = replay(history) if isinstance(item.event, EventRetracted) else evolve_case(state, fact)
+            else:
+                state = evolve_case(state, fact)
+        return state
+
+    def _check_provider_owns(self, principal: Principal, state: CaseState, item: Validated) -> None:
+        if principal.role != "provider":
+            return
+        owner = pba_provider(state.ledger, getattr(item.event, "pba_id", ""))
+        if owner != principal.provider_id:
+            raise Problem(404, "case_not_found", "no open PBA of this provider on this case")
+
+    async def _keep_refused_claim(self, conn: asyncpg.Connection, principal: Principal, case_id: str,
+                                  state: CaseState, item: Validated, refusal: Refusal) -> None:
+        """A refused milestone claim is kept once, so the ledger can list it with its reason."""
+        claim = orjson.dumps({"type": item.event.TYPE, "data": item.data}, option=orjson.OPT_SORT_KEYS)
+        key = str(item.event_id) if item.client_supplied_id else hashlib.sha256(claim).hexdigest()
+        pba_id = item.data.get("pba_id")
+        await conn.execute(
+            "INSERT INTO refused_claims (case_id, claim_key, pba_id, provider_id, type, data, rule, detail, actor)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+            case_id, key, pba_id, pba_provider(state.ledger, pba_id) or principal.provider_id,
+            item.event.TYPE, item.data, refusal.rule, refusal.detail, principal.actor,
+        )
+
+    async def _write(self, conn: asyncpg.Connection, case_id: str, head: store.CaseHead,
+                     before: CaseState, after: CaseState, batch: Sequence[Validated]) -> Appended:
+        recorded_at = self.now()
+        if head.last_recorded_at is not None and recorded_at < head.last_recorded_at:
+            recorded_at = head.last_recorded_at
+        previous, new_events = head.last_hash, []
+        for index, item in enumerate(batch):
+            previous = event_hash(previous, case_id=case_id, version=head.version + index + 1,
+                                  event_id=item.event_id, type=item.event.TYPE,
+                                  schema_version=item.event.SCHEMA_VERSION, data=item.data,
+                                  metadata=item.metadata, recorded_at=recorded_at)
+            new_events.append(store.NewEvent(item.event_id, item.event.TYPE, item.event.SCHEMA_VERSION,
+                                             item.data, item.metadata, previous))
+        clock_after, ledger_after = clock_row(after, self.policy), ledger_rows(after, self.policy)
+        positions = await store.append(
+            conn, case_id=case_id, expected_version=head.version, events=new_events,
+            recorded_at=recorded_at, fold_version=FOLD_VERSION,
+            state=SNAPSHOT.dump_json(after).decode(),
+            clock_row=clock_after if clock_after != clock_row(before, self.policy) else None,
+            ledger_rows=ledger_after if ledger_after != ledger_rows(before, self.policy) else None,
+        )
+        return Appended(case_id, head.version + len(batch), [
+            {"event_id": str(e.event_id), "version": head.version + i + 1, "position": p, "type": e.type}
+            for i, (e, p) in enumerate(zip(new_events, positions, strict=True))
+        ])
+
+    def _replay_of_earlier_append(self, case_id: str, batch: Sequence[Validated],
+                                  existing: Sequence[store.StoredEvent]) -> Appended:
+        """Same event_ids and same content: the original answer. Anything else: 409."""
+        by_id = {e.event_id: e for e in existing}
+        same = len(existing) == len(batch) and all(
+            (stored := by_id.get(v.event_id)) is not None and stored.case_id == case_id
+            and stored.type == v.event.TYPE and stored.data == v.data
+            for v in batch
+        )
+        if not same:
+            ids = ", ".join(str(e.event_id) for e in existing)
+            raise Problem(409, "idempotency_conflict",
+                          f"event_id {ids} was already recorded with other content or in another append")
+        ordered = sorted(existing, key=lambda e: e.version)
+        return Appended(case_id, ordered[-1].version, [
+            {"event_id": str(e.event_id), "version": e.version, "position": e.position, "type": e.type}
+            for e in ordered
+        ], replayed=True)

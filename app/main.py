@@ -1,0 +1,121 @@
+"""The FastAPI application: lifespan (pool, policy, handler), middleware, routers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api import audit, clock, events, health, ledger
+from app.auth import KeyCache
+from app.context import AppContext
+from app.db import create_pool
+from app.domain.policy import DEFAULT_POLICY, PolicyTable, load_policy
+from app.handler import AppendHandler
+from app.problems import Problem, install_problem_handlers, problem_response
+from app.settings import Settings, get_settings
+
+log = logging.getLogger("caseledger")
+DATABASE_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                 asyncpg.CannotConnectNowError, asyncpg.QueryCanceledError, TimeoutError)
+
+
+class BodyLimit:
+    """Refuse a body over the limit with 413 before anything parses it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = Problem(413, "body_too_large", f"the request body is over {self.max_bytes} bytes")
+        await problem_response(problem)(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _policy(settings: Settings) -> PolicyTable:
+    return load_policy(settings.policy_file) if settings.policy_file else DEFAULT_POLICY
+
+
+def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database_url = database_url or os.environ.get("DATABASE_URL")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = database_url or settings.database_url
+        if url is None:
+            from app.embedded_pg import start_embedded_postgres
+
+            url = (await asyncio.to_thread(start_embedded_postgres, settings.data_dir)).url
+        pool = await create_pool(
+            url, min_size=settings.pool_min_size, max_size=settings.pool_max_size,
+            statement_timeout_ms=settings.statement_timeout_ms,
+            connect_timeout_s=settings.db_connect_timeout_s,
+        )
+        policy = _policy(settings)
+        handler = AppendHandler(pool, policy, retries=settings.append_retries)
+        app.state.ctx = AppContext(settings, pool, policy, handler, KeyCache())
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="caseledger",
+        version="0.1.0",
+        summary="Closure clock and PBA payment ledger for vocational-rehabilitation cases",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    _install_database_down_handler(app)
+    for module in (health, events, clock, ledger, audit):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def _install_database_down_handler(app: FastAPI) -> None:
+    async def database_down(request: Any, exc: Exception) -> Any:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return problem_response(Problem(503, "database_unavailable",
+                                        "the database is not reachable; try again shortly"), request)
+
+    for exc_type in DATABASE_DOWN:
+        app.add_exception_handler(exc_type, database_down)
+
+
+AppFactory = Callable[[], Awaitable[FastAPI]]
