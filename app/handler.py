@@ -128,19 +128,11 @@ class AppendHandler:
             raise Problem(403, "forbidden", "a provider key may append only PBAMilestoneReached for its own open PBA")
         batch = validate(proposed, principal)
         client_ids = [v.event_id for v in batch if v.client_supplied_id]
-        for _attempt in range(self.retries + 1):
+        for attempt in range(self.retries + 1):
             async with self.pool.acquire() as conn:
-                head = await store.load_head(conn, case_id, client_ids)
-                if head.existing:
-                    return self._replay_of_earlier_append(case_id, batch, head.existing)
-                if expected_version is not None and expected_version != head.version:
-                    raise Problem(409, "version_conflict",
-                                  f"expected version {expected_version} but the case is at version {head.version}",
-                                  current_version=head.version)
-                state, history = await self._state(conn, case_id, head, batch)
-                new_state = await self._decide(conn, principal, case_id, state, history, batch, head.version)
                 try:
-                    return await self._write(conn, case_id, head, state, new_state, batch)
+                    return await self._attempt(conn, principal, case_id, expected_version, batch,
+                                               client_ids, contended=attempt > 0)
                 except asyncpg.UniqueViolationError as exc:
                     self.on_conflict()
                     if exc.constraint_name == "events_case_version_key" and expected_version is not None:
@@ -149,7 +141,36 @@ class AppendHandler:
                                       f"expected version {expected_version} but the case is at version {current}",
                                       current_version=current) from None
         raise Problem(409, "version_conflict", "the case kept changing under this append; try again",
-                      current_version=head.version)
+                      current_version=await self._current_version(case_id))
+
+    async def _current_version(self, case_id: str) -> int:
+        async with self.pool.acquire() as conn:
+            return await store.current_version(conn, case_id)
+
+    async def _attempt(self, conn: asyncpg.Connection, principal: Principal, case_id: str,
+                       expected_version: int | None, batch: Sequence[Validated],
+                       client_ids: list[UUID], *, contended: bool) -> Appended:
+        """One read-decide-append. After a lost race, writers of this case (only) queue on a
+        transaction-scoped advisory lock, so a hot case converges instead of retrying forever."""
+        if not contended:
+            return await self._read_decide_append(conn, principal, case_id, expected_version, batch, client_ids)
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", case_id)
+            return await self._read_decide_append(conn, principal, case_id, expected_version, batch, client_ids)
+
+    async def _read_decide_append(self, conn: asyncpg.Connection, principal: Principal, case_id: str,
+                                  expected_version: int | None, batch: Sequence[Validated],
+                                  client_ids: list[UUID]) -> Appended:
+        head = await store.load_head(conn, case_id, client_ids)
+        if head.existing:
+            return self._replay_of_earlier_append(case_id, batch, head.existing)
+        if expected_version is not None and expected_version != head.version:
+            raise Problem(409, "version_conflict",
+                          f"expected version {expected_version} but the case is at version {head.version}",
+                          current_version=head.version)
+        state, history = await self._state(conn, case_id, head, batch)
+        new_state = await self._decide(conn, principal, case_id, state, history, batch, head.version)
+        return await self._write(conn, case_id, head, state, new_state, batch)
 
     async def _state(self, conn: asyncpg.Connection, case_id: str, head: store.CaseHead,
                      batch: Sequence[Validated]) -> tuple[CaseState, list[Fact] | None]:

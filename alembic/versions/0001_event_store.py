@@ -55,10 +55,16 @@ CREATE FUNCTION caseledger_append(
 DECLARE
     -- position = (top-level xid << 20) + index: a feed reader that stops below
     -- the oldest running transaction can never skip a late commit.
-    v_base bigint := (pg_current_xact_id()::text::bigint) << 20;
+    -- Several appends in one transaction (bulk import) continue one counter.
+    v_offset integer := COALESCE(NULLIF(current_setting('caseledger.tx_events', true), ''), '0')::integer;
+    v_base bigint := ((pg_current_xact_id()::text::bigint) << 20) + v_offset;
     v_count integer := cardinality(p_event_ids);
     v_version integer := p_expected_version + v_count;
 BEGIN
+    IF v_offset + v_count >= 1048576 THEN
+        RAISE EXCEPTION 'more than 1048575 events in one transaction';
+    END IF;
+    PERFORM set_config('caseledger.tx_events', (v_offset + v_count)::text, true);
     INSERT INTO events (position, case_id, version, event_id, type, schema_version,
                         data, metadata, recorded_at, hash)
     SELECT v_base + i, p_case_id, p_expected_version + i, p_event_ids[i], p_types[i],

@@ -1,0 +1,228 @@
+"""The payment ledger as a provider, a counselor or an auditor reads it (contract 4.1, 4.7).
+
+Prices are computed here, not stored: each milestone is priced by the policy table in
+force on its `reached_on`, so an agency's rate change applies from its effective date
+and replaying history gives the same amounts.
+
+The cap: the policy says "A maximum of $3,800 will be paid per consumer"; the contract
+says per consumer per PBA. Read with the policy's FAQ (a new PBA is started "so the
+community rehabilitation provider can receive initial milestone payments again", which a
+lifetime cap equal to the three rates would forbid), the two agree: the cap is per
+consumer per PBA, and it is the cap in force on the milestone's `reached_on`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, cast
+from uuid import UUID
+
+from app.domain.ledger_state import Authorization, Claim, LedgerState, Payment, Pba
+from app.domain.policy import PolicyTable
+
+CENTS = Decimal("0.01")
+ZERO = Decimal("0.00")
+REPLACEMENT = "re-placed by the provider with no additional payment"
+
+
+def money(amount: Decimal) -> str:
+    """Dollars and cents as the contract writes them: "1300.00"."""
+    return format(amount.quantize(CENTS), "f")
+
+
+def _plain(value: Any) -> Any:
+    """A value as plain JSON: Decimal as a money string, dates ISO, UUIDs as strings."""
+    if isinstance(value, Decimal):
+        return money(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneLine:
+    """One recorded milestone claim, priced. `amount` is what it earned; `note` says why
+    that differs from `rate`. `authorized` and `paid` are those of its authorization
+    (0.00 for a cancelled one, and on a re-placement that names the same authorization
+    as the hire before it: that authorization's money is shown on the earlier line)."""
+
+    milestone: str
+    reached_on: date
+    event_id: UUID
+    authorization_id: str
+    rate: Decimal
+    amount: Decimal
+    note: str | None
+    authorized: Decimal
+    paid: Decimal
+    outstanding: Decimal
+
+    def to_json(self) -> dict[str, Any]:
+        return cast(dict[str, Any], _plain(self))
+
+
+@dataclass(frozen=True, slots=True)
+class PbaLedger:
+    """One PBA's account. `paid` counts every payment on the PBA's milestone authorizations,
+    `outstanding` sums what each earned milestone still lacks (a payment beyond one
+    milestone's earning does not pay another's; it is an anomaly)."""
+
+    pba_id: str
+    provider_id: str
+    opened_on: date
+    ended_on: date | None
+    end_reason: str | None
+    status: str
+    milestones: tuple[MilestoneLine, ...]
+    earned: Decimal
+    authorized: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    cap: Decimal
+    cap_left: Decimal
+    anomalies: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return cast(dict[str, Any], _plain(self))
+
+
+def ledger_view(state: LedgerState, policy: PolicyTable) -> tuple[PbaLedger, ...]:
+    """Every PBA of the case, in the order they were opened."""
+    return tuple(_pba_ledger(state, pba, policy) for pba in state.pbas.values())
+
+
+def _total(amounts: Iterable[Decimal]) -> Decimal:
+    return sum(amounts, ZERO).quantize(CENTS)
+
+
+def _pba_ledger(state: LedgerState, pba: Pba, policy: PolicyTable) -> PbaLedger:
+    auths = {
+        a.authorization_id: a
+        for a in state.authorizations.values()
+        if a.pba_id == pba.pba_id and a.milestone is not None
+    }
+    lines = _lines(pba, auths, policy)
+    earned = _total(line.amount for line in lines)
+    cap = policy.pba_cap(pba.claims[-1].reached_on if pba.claims else pba.opened_on).quantize(CENTS)
+    return PbaLedger(
+        pba_id=pba.pba_id,
+        provider_id=pba.provider_id,
+        opened_on=pba.opened_on,
+        ended_on=pba.ended_on,
+        end_reason=pba.end_reason,
+        status="open" if pba.is_open else "ended",
+        milestones=lines,
+        earned=earned,
+        authorized=_total(a.amount for a in auths.values() if a.cancelled_on is None),
+        paid=_total(a.paid for a in auths.values()),
+        outstanding=_total(line.outstanding for line in lines),
+        cap=cap,
+        cap_left=max(ZERO, cap - earned),
+        anomalies=_anomalies(pba, lines, auths),
+    )
+
+
+def _lines(
+    pba: Pba, auths: dict[str, Authorization], policy: PolicyTable
+) -> tuple[MilestoneLine, ...]:
+    lines: list[MilestoneLine] = []
+    earned = ZERO
+    for claim in pba.claims:
+        rate, amount, note = _price(pba, claim, earned, policy)
+        first = all(line.authorization_id != claim.authorization_id for line in lines)
+        auth = auths.get(claim.authorization_id) if first else None
+        lines.append(_line(claim, rate, amount, note, auth))
+        earned += amount
+    return tuple(lines)
+
+
+def _line(
+    claim: Claim, rate: Decimal, amount: Decimal, note: str | None, auth: Authorization | None
+) -> MilestoneLine:
+    paid = auth.paid.quantize(CENTS) if auth is not None else ZERO
+    authorized = auth.amount if auth is not None and auth.cancelled_on is None else ZERO
+    return MilestoneLine(
+        milestone=claim.milestone,
+        reached_on=claim.reached_on,
+        event_id=claim.event_id,
+        authorization_id=claim.authorization_id,
+        rate=rate,
+        amount=amount,
+        note=note,
+        authorized=authorized.quantize(CENTS),
+        paid=paid,
+        outstanding=max(ZERO, amount - paid),
+    )
+
+
+def _price(
+    pba: Pba, claim: Claim, earned_before: Decimal, policy: PolicyTable
+) -> tuple[Decimal, Decimal, str | None]:
+    """(rate, amount earned, note): the rate in force on reached_on, limited by the cap left."""
+    rate = policy.milestone_rate(claim.milestone, claim.reached_on).quantize(CENTS)
+    if claim.repeat_of is not None:
+        return rate, ZERO, _repeat_note(pba, claim.repeat_of, claim.milestone)
+    cap = policy.pba_cap(claim.reached_on).quantize(CENTS)
+    left = max(ZERO, cap - earned_before)
+    if rate <= left:
+        return rate, rate, None
+    return (
+        rate,
+        left,
+        (
+            f"limited to the {money(left)} left under the cap of {money(cap)} per consumer per PBA "
+            f"in force on {claim.reached_on} (rate {money(rate)})"
+        ),
+    )
+
+
+def _repeat_note(pba: Pba, repeat_of: UUID, milestone: str) -> str:
+    earlier = next(c for c in pba.claims if c.event_id == repeat_of)
+    when = (
+        f"the {milestone} of PBA {pba.pba_id} was earned on {earlier.reached_on} "
+        f"(event {earlier.event_id})"
+    )
+    if milestone == "job_hire":
+        return f"{REPLACEMENT}: {when} and the consumer lost that job"
+    return f"paid once per provider, per open PBA: {when}"
+
+
+def _anomalies(
+    pba: Pba, lines: tuple[MilestoneLine, ...], auths: dict[str, Authorization]
+) -> tuple[str, ...]:
+    """Accepted facts a person should look at: money beyond what was earned, or a
+    pre-authorization withdrawn after its milestone was earned."""
+    claimed = {line.authorization_id for line in lines}
+    found = [
+        f"authorization {line.authorization_id} has paid {money(line.paid)} for PBA "
+        f"{pba.pba_id}'s {line.milestone} reached on {line.reached_on}, "
+        f"{money(line.paid - line.amount)} more than the {money(line.amount)} earned."
+        for line in lines
+        if line.paid > line.amount
+    ]
+    for auth in auths.values():
+        if auth.authorization_id not in claimed:
+            found += [_unearned_payment(pba, auth, payment) for payment in auth.payments]
+        elif auth.cancelled_on is not None:
+            found.append(
+                f"authorization {auth.authorization_id}, on which PBA {pba.pba_id}'s "
+                f"{auth.milestone} was earned, was cancelled on {auth.cancelled_on}."
+            )
+    return tuple(found)
+
+
+def _unearned_payment(pba: Pba, auth: Authorization, payment: Payment) -> str:
+    return (
+        f"payment {payment.event_id} of {money(payment.amount)} on {payment.payment_date} "
+        f"on authorization {auth.authorization_id} "
+        f"pays PBA {pba.pba_id}'s {auth.milestone}, which no milestone claim of the PBA has earned."
+    )
