@@ -125,7 +125,15 @@ def key_list() -> None:
         typer.echo(f"{r['key_id']}  {r['role']:<12} {r['provider_id'] or '-':<12} {state}  {r['label'] or ''}")
 
 
+def _register_operations() -> None:
+    """import / rebuild / verify live in app.cli_ops (bulk work with progress bars)."""
+    from app.cli_ops import register
+
+    register(cli)
+
+
 def main() -> None:
+    _register_operations()
     cli(prog_name="caseledger")
 
 

@@ -114,13 +114,15 @@ class AppendHandler:
     def __init__(self, pool: asyncpg.Pool, policy: PolicyTable, *, retries: int = 5,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC),
                  on_refusal: Callable[[str], None] | None = None,
-                 on_conflict: Callable[[], None] | None = None) -> None:
+                 on_conflict: Callable[[], None] | None = None,
+                 on_appended: Callable[[Sequence[str]], None] | None = None) -> None:
         self.pool = pool
         self.policy = policy
         self.retries = retries
         self.now = now
         self.on_refusal = on_refusal or (lambda rule: None)
         self.on_conflict = on_conflict or (lambda: None)
+        self.on_appended = on_appended or (lambda types: None)
 
     async def append(self, principal: Principal, case_id: str, expected_version: int | None,
                      proposed: Sequence[Proposed]) -> Appended:
@@ -247,6 +249,7 @@ class AppendHandler:
             clock_row=clock_after if clock_after != clock_row(before, self.policy) else None,
             ledger_rows=ledger_after if ledger_after != ledger_rows(before, self.policy) else None,
         )
+        self.on_appended([e.type for e in new_events])
         return Appended(case_id, head.version + len(batch), [
             {"event_id": str(e.event_id), "version": head.version + i + 1, "position": p, "type": e.type}
             for i, (e, p) in enumerate(zip(new_events, positions, strict=True))
