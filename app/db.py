@@ -34,6 +34,15 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Pool release without asyncpg's default reset round trip (RESET ALL, UNLISTEN *...).
+
+    Pooled connections never change session state: no SET, no LISTEN, and only
+    transaction-scoped advisory locks; an open transaction is still rolled back
+    by the pool itself before this runs.
+    """
+
+
 async def create_pool(
     url: str, *, min_size: int = 2, max_size: int = 10, statement_timeout_ms: int = 5000,
     connect_timeout_s: float = 3.0,
@@ -44,6 +53,7 @@ async def create_pool(
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_keep_session,
         timeout=connect_timeout_s,
         command_timeout=max(statement_timeout_ms / 1000 * 2, 10),
         server_settings={

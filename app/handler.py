@@ -33,12 +33,17 @@ from app.domain.ledger import pba_provider
 from app.domain.policy import PolicyTable
 from app.events import EventData, EventRetracted
 from app.events.registry import UnknownEventType, UnsupportedSchemaVersion, parse_event
+from app.reads import fold_case, to_fact
+from app.state_cache import CachedCase, StateCache
 from app.hashing import event_hash
 from app.problems import Problem, validation_errors
 from app.projections.closure_clock import clock_row
 from app.projections.ledger import ledger_rows
 
 CLIENT_METADATA_KEYS_SET_BY_SERVER = ("actor",)
+# A snapshot is written when this many versions have passed since the last one;
+# between snapshots a cold reader folds at most this many events onto it.
+SNAPSHOT_EVERY = 16
 PROVIDER_EVENT_TYPES = frozenset({"PBAMilestoneReached"})
 
 
@@ -71,11 +76,6 @@ class Appended:
     def to_json(self) -> dict[str, Any]:
         return {"case_id": self.case_id, "version": self.version, "events": self.events,
                 "idempotent_replay": self.replayed}
-
-
-def to_fact(event: store.StoredEvent) -> Fact:
-    return Fact(event.event_id, event.version, event.recorded_at,
-                parse_event(event.type, event.data, event.schema_version))
 
 
 def validate(proposed: Sequence[Proposed], principal: Principal) -> list[Validated]:
@@ -115,8 +115,10 @@ class AppendHandler:
                  now: Callable[[], datetime] = lambda: datetime.now(UTC),
                  on_refusal: Callable[[str], None] | None = None,
                  on_conflict: Callable[[], None] | None = None,
-                 on_appended: Callable[[Sequence[str]], None] | None = None) -> None:
+                 on_appended: Callable[[Sequence[str]], None] | None = None,
+                 cache: StateCache | None = None) -> None:
         self.pool = pool
+        self.cache = cache if cache is not None else StateCache()
         self.policy = policy
         self.retries = retries
         self.now = now
@@ -163,7 +165,8 @@ class AppendHandler:
     async def _read_decide_append(self, conn: asyncpg.Connection, principal: Principal, case_id: str,
                                   expected_version: int | None, batch: Sequence[Validated],
                                   client_ids: list[UUID]) -> Appended:
-        head = await store.load_head(conn, case_id, client_ids)
+        head = await store.load_head(conn, case_id, client_ids,
+                                     cached_version=self.cache.version_of(case_id))
         if head.existing:
             return self._replay_of_earlier_append(case_id, batch, head.existing)
         if expected_version is not None and expected_version != head.version:
@@ -176,13 +179,15 @@ class AppendHandler:
 
     async def _state(self, conn: asyncpg.Connection, case_id: str, head: store.CaseHead,
                      batch: Sequence[Validated]) -> tuple[CaseState, list[Fact] | None]:
-        """The snapshot when it is current; the replayed stream when a retraction needs history."""
-        needs_history = any(isinstance(v.event, EventRetracted) for v in batch)
-        snapshot_ok = head.state is not None and head.fold_version == FOLD_VERSION
-        if snapshot_ok and not needs_history:
-            return SNAPSHOT.validate_python(head.state), None
-        history = [to_fact(e) for e in await store.read_stream(conn, case_id)] if head.version else []
-        return replay(history), history
+        """The current state; with the whole history too when a retraction needs it."""
+        if any(isinstance(v.event, EventRetracted) for v in batch):
+            history = [to_fact(e) for e in await store.read_stream(conn, case_id)] if head.version else []
+            return replay(history), history
+        if head.version == 0:
+            return CaseState(), None
+        state = await fold_case(conn, case_id, version=head.version, state_version=head.state_version,
+                                fold_version=head.fold_version, snapshot=head.state, cache=self.cache)
+        return state, None
 
     async def _decide(self, conn: asyncpg.Connection, principal: Principal, case_id: str,
                       state: CaseState, history: list[Fact] | None, batch: Sequence[Validated],
@@ -242,13 +247,23 @@ class AppendHandler:
             new_events.append(store.NewEvent(item.event_id, item.event.TYPE, item.event.SCHEMA_VERSION,
                                              item.data, item.metadata, previous))
         clock_after, ledger_after = clock_row(after, self.policy), ledger_rows(after, self.policy)
+        cached = self.cache.get(case_id)
+        if cached is not None and cached.version == head.version:
+            clock_before, ledger_before = cached.clock_row, cached.ledger_rows
+        else:
+            clock_before, ledger_before = clock_row(before, self.policy), ledger_rows(before, self.policy)
+        new_version = head.version + len(batch)
+        snapshot_due = (head.version == 0 or head.fold_version != FOLD_VERSION
+                        or new_version - head.state_version >= SNAPSHOT_EVERY
+                        or any(isinstance(v.event, EventRetracted) for v in batch))
         positions = await store.append(
             conn, case_id=case_id, expected_version=head.version, events=new_events,
             recorded_at=recorded_at, fold_version=FOLD_VERSION,
-            state=SNAPSHOT.dump_json(after).decode(),
-            clock_row=clock_after if clock_after != clock_row(before, self.policy) else None,
-            ledger_rows=ledger_after if ledger_after != ledger_rows(before, self.policy) else None,
+            state=SNAPSHOT.dump_json(after).decode() if snapshot_due else None,
+            clock_row=clock_after if clock_after != clock_before else None,
+            ledger_rows=ledger_after if ledger_after != ledger_before else None,
         )
+        self.cache.put(case_id, CachedCase(new_version, after, clock_after, ledger_after))
         self.on_appended([e.type for e in new_events])
         return Appended(case_id, head.version + len(batch), [
             {"event_id": str(e.event_id), "version": head.version + i + 1, "position": p, "type": e.type}

@@ -13,6 +13,7 @@ import asyncpg
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import observability
 from app.api import audit, clock, events, health, ledger
 from app.auth import KeyCache
 from app.context import AppContext
@@ -39,31 +40,39 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
             return
-        received = 0
-
-        async def counted() -> Message:
-            nonlocal received
+        # No declared length (chunked): read at most the limit first, then replay it.
+        chunks, size, more = [], 0, True
+        while more:
             message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise _TooLarge
-            return message
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+        body = b"".join(chunks)
+        delivered = False
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         problem = Problem(413, "body_too_large", f"the request body is over {self.max_bytes} bytes")
         await problem_response(problem)(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def _policy(settings: Settings) -> PolicyTable:
@@ -87,7 +96,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             connect_timeout_s=settings.db_connect_timeout_s,
         )
         policy = _policy(settings)
-        handler = AppendHandler(pool, policy, retries=settings.append_retries)
+        handler = AppendHandler(pool, policy, retries=settings.append_retries,
+                                **observability.handler_hooks(app))
         app.state.ctx = AppContext(settings, pool, policy, handler, KeyCache())
         try:
             yield
@@ -101,8 +111,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    observability.install(app, settings)
     _install_database_down_handler(app)
-    for module in (health, events, clock, ledger, audit):
+    for module in (health, events, clock, ledger, audit, observability):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -84,7 +84,8 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = validation_errors(list(exc.errors()))
     body_error = any(e["loc"][:1] == ["body"] for e in errors)
-    code = "invalid_event" if body_error and request.method == "POST" else "invalid_request"
+    appending = request.method == "POST" and request.url.path.endswith("/events")
+    code = "invalid_event" if body_error and appending else "invalid_request"
     detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
     return problem_response(Problem(422, code, detail, errors=errors), request)
 

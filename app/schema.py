@@ -55,6 +55,8 @@ case_state = Table(
     Column("version", Integer, nullable=False),
     Column("last_hash", Text, nullable=False),
     Column("last_recorded_at", DateTime(timezone=True), nullable=False),
+    # The snapshot `state` is the fold of versions 1..state_version.
+    Column("state_version", Integer, nullable=False),
     Column("fold_version", Integer, nullable=False),
     Column("state", JSONB, nullable=False),
 )

@@ -42,6 +42,15 @@ class StoredEvent:
     def from_row(cls, row: asyncpg.Record) -> StoredEvent:
         return cls(*row.values())
 
+    @classmethod
+    def from_json(cls, row: dict[str, Any]) -> StoredEvent:
+        """From jsonb_build_object of a row (timestamps come back as ISO text)."""
+        return cls(
+            row["position"], row["case_id"], row["version"], UUID(row["event_id"]), row["type"],
+            row["schema_version"], row["data"], row["metadata"],
+            datetime.fromisoformat(row["recorded_at"]), row["hash"],
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "event_id": str(self.event_id),
@@ -77,8 +86,9 @@ class CaseHead:
     version: int
     last_hash: str
     last_recorded_at: datetime | None
+    state_version: int
     fold_version: int | None
-    state: Any
+    state: Any  # the snapshot, None when the caller's cached version is current
     existing: tuple[StoredEvent, ...]
 
 
@@ -93,22 +103,27 @@ class NewEvent:
 
 
 _LOAD_HEAD = f"""
-SELECT s.version, s.last_hash, s.last_recorded_at, s.fold_version, s.state,
-       ARRAY(SELECT ROW({EVENT_COLUMNS}) FROM events WHERE event_id = ANY($2::uuid[])
-             ORDER BY position) AS existing
+SELECT s.version, s.last_hash, s.last_recorded_at, s.state_version, s.fold_version,
+       CASE WHEN s.version = $3 THEN NULL ELSE s.state END AS state,
+       (SELECT jsonb_agg(jsonb_build_object({", ".join(f"'{c}', {c}" for c in EVENT_COLUMNS.split(", "))})
+               ORDER BY position)
+        FROM events WHERE event_id = ANY($2::uuid[])) AS existing
 FROM (SELECT 1) AS one LEFT JOIN case_state AS s ON s.case_id = $1
 """
 
 
-async def load_head(conn: asyncpg.Connection, case_id: str, event_ids: Sequence[UUID]) -> CaseHead:
-    row = await conn.fetchrow(_LOAD_HEAD, case_id, list(event_ids))
+async def load_head(
+    conn: asyncpg.Connection, case_id: str, event_ids: Sequence[UUID], *, cached_version: int = -1
+) -> CaseHead:
+    """The case's head, any of `event_ids` already stored, and the snapshot unless cached."""
+    row = await conn.fetchrow(_LOAD_HEAD, case_id, list(event_ids), cached_version)
     assert row is not None
-    existing = tuple(StoredEvent(*r) for r in row["existing"])
+    existing = tuple(StoredEvent.from_json(e) for e in row["existing"] or ())
     if row["version"] is None:
-        return CaseHead(0, GENESIS, None, None, None, existing)
+        return CaseHead(0, GENESIS, None, 0, None, None, existing)
     return CaseHead(
-        row["version"], row["last_hash"], row["last_recorded_at"], row["fold_version"],
-        row["state"], existing,
+        row["version"], row["last_hash"], row["last_recorded_at"], row["state_version"],
+        row["fold_version"], row["state"], existing,
     )
 
 

@@ -71,12 +71,20 @@ BEGIN
            p_schema_versions[i], p_data[i], p_metadata[i], p_recorded_at, p_hashes[i]
     FROM generate_series(1, v_count) AS i;
 
-    INSERT INTO case_state (case_id, version, last_hash, last_recorded_at, fold_version, state)
-    VALUES (p_case_id, v_version, p_hashes[v_count], p_recorded_at, p_fold_version, p_state)
+    -- The snapshot (p_state) is written every few versions, not on every append;
+    -- a reader folds the events after state_version onto it.
+    INSERT INTO case_state (case_id, version, last_hash, last_recorded_at, state_version,
+                            fold_version, state)
+    VALUES (p_case_id, v_version, p_hashes[v_count], p_recorded_at, v_version, p_fold_version,
+            COALESCE(p_state, 'null'::jsonb))
     ON CONFLICT (case_id) DO UPDATE SET
         version = EXCLUDED.version, last_hash = EXCLUDED.last_hash,
         last_recorded_at = EXCLUDED.last_recorded_at,
-        fold_version = EXCLUDED.fold_version, state = EXCLUDED.state;
+        state_version = CASE WHEN p_state IS NULL THEN case_state.state_version
+                             ELSE EXCLUDED.state_version END,
+        fold_version = CASE WHEN p_state IS NULL THEN case_state.fold_version
+                            ELSE EXCLUDED.fold_version END,
+        state = COALESCE(p_state, case_state.state);
 
     IF p_clock IS NOT NULL THEN
         PERFORM caseledger_put_clock(p_case_id, p_clock);
@@ -144,6 +152,7 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("last_hash", sa.Text(), nullable=False),
         sa.Column("last_recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("state_version", sa.Integer(), nullable=False),
         sa.Column("fold_version", sa.Integer(), nullable=False),
         sa.Column("state", postgresql.JSONB(), nullable=False),
         sa.PrimaryKeyConstraint("case_id"),

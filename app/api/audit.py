@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from app import store
 from app.api.deps import CaseId, Ctx, JSONResponse, require
 from app.auth import Principal
-from app.handler import to_fact
+from app.reads import to_fact
 from app.history import case_history
 from app.problems import Problem
 

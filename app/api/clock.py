@@ -59,7 +59,8 @@ async def get_closure_clock(
 ) -> JSONResponse:
     """Where the case stands on the 90-day timeline, and what still holds it (contract 3.8)."""
     async with ctx.pool.acquire() as conn:
-        state, version = await reads.case_state(conn, case_id, known_at=known_at)
+        state, version = await reads.case_state(conn, case_id, known_at=known_at,
+                                                   cache=ctx.handler.cache)
     day = as_of or today()
     view = clock_view(state, day, ctx.policy)
     return JSONResponse({
@@ -108,6 +109,6 @@ async def evaluate_post_employment_service_request(
 ) -> JSONResponse:
     """Seed 000's checklist (maintain / regain / advance) as decision support; records nothing."""
     async with ctx.pool.acquire() as conn:
-        state, _ = await reads.case_state(conn, case_id)
+        state, _ = await reads.case_state(conn, case_id, cache=ctx.handler.cache)
     decision = evaluate_post_employment_service(body, state.clock)
     return JSONResponse(decision.model_dump(mode="json"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -9,16 +10,27 @@ from fastapi import APIRouter, Depends, Query
 
 from app.api.deps import CaseId, Ctx, JSONResponse, ProviderId, require
 from app.auth import Principal
+from app.events.types import IDENTIFIER_PATTERN
 from app.problems import Problem
 from app.projections import ledger as ledger_model
 
 router = APIRouter(tags=["payment ledger"])
 Reader = Annotated[Principal, Depends(require("case_system", "auditor", "provider"))]
 MONEY = ("earned", "authorized", "paid", "outstanding")
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 
 
 def _totals(pbas: list[dict[str, Any]]) -> dict[str, str]:
     return {k: f"{sum((Decimal(p[k]) for p in pbas), Decimal('0')):.2f}" for k in MONEY}
+
+
+def _decode_cursor(cursor: str) -> tuple[str, str]:
+    """A provider-ledger cursor is `case_id~pba_id`; anything else was not given out here
+    (silently starting from the first page again would walk a client round in circles)."""
+    case_id, sep, pba_id = cursor.partition("~")
+    if not sep or not _IDENTIFIER.match(case_id) or not _IDENTIFIER.match(pba_id):
+        raise Problem(422, "invalid_request", "cursor is not one this service gave out")
+    return case_id, pba_id
 
 
 @router.get("/cases/{case_id}/ledger", response_class=JSONResponse)
@@ -47,9 +59,9 @@ async def provider_ledger(
     """A provider's PBAs across cases (paged by case and PBA), its totals and refused claims."""
     if who.role == "provider" and who.provider_id != provider_id:
         raise Problem(403, "forbidden", "a provider key reads only its own ledger")
-    after = tuple(cursor.split("~", 1)) if cursor and "~" in cursor else None
+    after = _decode_cursor(cursor) if cursor is not None else None
     async with ctx.pool.acquire() as conn:
-        rows = await ledger_model.provider_page(conn, provider_id, after=after, limit=limit + 1)  # type: ignore[arg-type]
+        rows = await ledger_model.provider_page(conn, provider_id, after=after, limit=limit + 1)
         totals = await ledger_model.provider_totals(conn, provider_id)
         refused = await ledger_model.refused_claims(conn, provider_id=provider_id)
     page = rows[:limit]

@@ -90,8 +90,11 @@ def decide_case(state: CaseState, event: EventData, policy: PolicyTable) -> Refu
             code="case_not_found",
         )
 
+    closed = state.clock.closed
+    closed_successfully = closed is not None and closed.outcome == "successful"
+
     def clock_on(day: date) -> tuple[str, date | None]:
-        view = evaluate_clock(state.clock, day, policy)
+        view = evaluate_clock(state.clock, day, policy, as_if_open=closed_successfully)
         return view.status, view.eligible_on
 
     return decide_clock(state.clock, event, policy) or decide_ledger(

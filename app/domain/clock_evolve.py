@@ -22,6 +22,7 @@ from app.domain.clock_state import (
     find_job,
     in_employment_follow_up,
 )
+from app.domain.clock_view import clock_start
 from app.domain.facts import Fact
 from app.events import (
     AuthorizationCancelled,
@@ -119,7 +120,8 @@ def _case_closed(state: ClockState, fact: Fact) -> ClockState:
     data = fact.data
     assert isinstance(data, CaseClosed)
     closure = Closure(
-        on=data.closed_on, outcome=data.outcome, event_id=fact.event_id, version=fact.version
+        on=data.closed_on, outcome=data.outcome, event_id=fact.event_id, version=fact.version,
+        clock_start=clock_start(state),
     )
     return replace(state, closed=closure)
 

@@ -69,11 +69,25 @@ class Authorization:
 
 
 @dataclass(frozen=True, slots=True)
+class ClockStartCandidate:
+    """A date that could start the clock, the rule it comes from, and what it says when it holds."""
+
+    on: date
+    version: int
+    rule: str
+    event_id: UUID
+    holds: str
+
+
+@dataclass(frozen=True, slots=True)
 class Closure:
+    """The closure, with the clock start it was closed on: the clock is frozen from then."""
+
     on: date
     outcome: str
     event_id: UUID
     version: int
+    clock_start: ClockStartCandidate | None = None
 
 
 @dataclass(frozen=True, slots=True)

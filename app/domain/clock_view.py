@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from uuid import UUID
 
 from app.domain.clock_state import (
+    ClockStartCandidate,
     Authorization,
     ClockState,
     clock_phase,
@@ -44,16 +45,6 @@ class ClockView:
     blocking: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ClockStartCandidate:
-    """A date that could start the clock, the rule it comes from, and what it says when it holds."""
-
-    on: date
-    version: int
-    rule: str
-    event_id: UUID
-    holds: str
-
 
 def status_on(phase: str, clock_start: date | None, eligible_on: date | None, as_of: date) -> str:
     """The status from the date-independent phase and clock dates; SQL-backed worklists call
@@ -67,9 +58,16 @@ def status_on(phase: str, clock_start: date | None, eligible_on: date | None, as
     return "eligible" if as_of >= eligible_on else "running"
 
 
-def evaluate_clock(state: ClockState, as_of: date, policy: PolicyTable) -> ClockView:
-    """The closure clock as of `as_of`. A closed case keeps showing the clock it had."""
-    phase = clock_phase(state)
+def evaluate_clock(
+    state: ClockState, as_of: date, policy: PolicyTable, *, as_if_open: bool = False
+) -> ClockView:
+    """The closure clock as of `as_of`. A closed case keeps showing the clock it had.
+
+    `as_if_open` judges a closed case by the clock it had when it closed: a
+    provider's successful placement reached before or after a successful
+    closure is judged against that clock, not against "closed".
+    """
+    phase = open_phase(state) if as_if_open else clock_phase(state)
     start = clock_start(state) if open_phase(state) == "in_follow_up" else None
     eligible_on = None if start is None else eligible_on_for(start.on, policy)
     status = status_on(phase, start and start.on, eligible_on, as_of)
@@ -94,7 +92,13 @@ def eligible_on_for(start: date, policy: PolicyTable) -> date:
 
 
 def clock_start(state: ClockState) -> ClockStartCandidate | None:
-    """The latest candidate; on the same date the fact with the higher stream version wins."""
+    """The latest candidate; on the same date the fact with the higher stream version wins.
+
+    After closure the clock is frozen: a payment recorded later (still accepted,
+    3.6) does not move the clock the case was closed on.
+    """
+    if state.closed is not None:
+        return state.closed.clock_start
     candidates = clock_start_candidates(state)
     return max(candidates, key=lambda c: (c.on, c.version), default=None)
 

@@ -81,8 +81,13 @@ async def worklist(
         params.append(eligible_by)
         conditions.append(f"eligible_on <= ${len(params)}")
     if cursor:
-        params.extend(decode_cursor(cursor))
-        conditions.append(f"({_ORDER}, case_id) > (${len(params) - 1}::date, ${len(params)}::text)")
+        day, case_id = decode_cursor(cursor)
+        # The day goes as text: asyncpg sends date.max (the sentinel of cases without an
+        # eligible date) as 'infinity', which sorts after 9999-12-31 and ended the walk early.
+        params.extend((day.isoformat(), case_id))
+        conditions.append(
+            f"({_ORDER}, case_id) > (${len(params) - 1}::text::date, ${len(params)}::text)"
+        )
     params.append(limit)
     sql = (
         "SELECT case_id, phase, clock_start, eligible_on FROM closure_clock"

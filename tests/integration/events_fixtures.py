@@ -26,3 +26,77 @@ def authorization(auth_id: str, start: str, end: str, *, provider: str = "prov-1
 
 def paid(auth_id: str, on: str, amount: str = "500.00", *, in_full: bool = True) -> dict[str, Any]:
     return ev("AuthorizationPaid", authorization_id=auth_id, payment_date=on, amount=amount, paid_in_full=in_full)
+
+
+# --- more builders (HTTP tests of the clock, the ledger and the contract) -------------------
+
+def with_id(event: dict[str, Any], event_id: Any, **metadata: Any) -> dict[str, Any]:
+    """The same event with a client-chosen event_id (and optional metadata)."""
+    out = {**event, "event_id": str(event_id)}
+    if metadata:
+        out["metadata"] = metadata
+    return out
+
+
+def employment_ended(job_id: str = "j1", end: str = "2024-03-01", *, reason: str = "laid off") -> dict[str, Any]:
+    return ev("EmploymentEnded", job_id=job_id, end_date=end, reason=reason)
+
+
+def follow_up_cancelled(on: str, *, reason: str = "needs training beyond the current job") -> dict[str, Any]:
+    return ev("EmploymentFollowUpCancelled", cancelled_on=on, reason=reason)
+
+
+def case_closed(on: str, *, outcome: str = "successful", **extra: Any) -> dict[str, Any]:
+    return ev("CaseClosed", closed_on=on, outcome=outcome, **extra)
+
+
+def ipe_amended(on: str, *, added: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
+    return ev("IPEAmended", amended_on=on, service_categories_added=list(added), **extra)
+
+
+def cancelled(auth_id: str, on: str) -> dict[str, Any]:
+    return ev("AuthorizationCancelled", authorization_id=auth_id, cancelled_on=on)
+
+
+def m4_ended(on: str, **extra: Any) -> dict[str, Any]:
+    return ev("M4Ended", end_date=on, **extra)
+
+
+def retracted(event_id: Any, *, reason: str = "recorded in error") -> dict[str, Any]:
+    return ev("EventRetracted", retracted_event_id=str(event_id), reason=reason)
+
+
+def pba_opened(pba_id: str, provider: str, on: str = "2024-01-05") -> dict[str, Any]:
+    return ev("PBAOpened", pba_id=pba_id, provider_id=provider, opened_on=on)
+
+
+def pba_ended(pba_id: str, on: str, *, reason: str = "significant_amendment") -> dict[str, Any]:
+    return ev("PBAEnded", pba_id=pba_id, ended_on=on, reason=reason)
+
+
+def milestone_authorization(auth_id: str, pba_id: str, milestone: str, *, provider: str,
+                            start: str = "2024-01-05", end: str = "2024-01-31",
+                            amount: str = "1000.00") -> dict[str, Any]:
+    return authorization(auth_id, start, end, provider=provider, category="job_placement",
+                         amount=amount, pba_id=pba_id, milestone=milestone)
+
+
+def plan_signed(pba_id: str, auth_id: str, on: str = "2024-01-10", *,
+                signed_by: tuple[str, ...] = ("consumer", "provider", "vr_staff"),
+                face_to_face: bool = True) -> dict[str, Any]:
+    return ev("PBAMilestoneReached", pba_id=pba_id, milestone="placement_plan_signed", reached_on=on,
+              authorization_id=auth_id, signed_by=list(signed_by), face_to_face=face_to_face)
+
+
+def job_hire(pba_id: str, auth_id: str, on: str = "2024-02-02", *, job_id: str = "j1",
+             first_paid_shift_on: str | None = None, placement_type: str = "individual",
+             provider_is_employer: bool = False, job_source: str = "pba") -> dict[str, Any]:
+    return ev("PBAMilestoneReached", pba_id=pba_id, milestone="job_hire", reached_on=on,
+              authorization_id=auth_id, job_id=job_id, first_paid_shift_on=first_paid_shift_on or on,
+              placement_type=placement_type, provider_is_employer=provider_is_employer,
+              job_source=job_source)
+
+
+def successful_placement(pba_id: str, auth_id: str, on: str) -> dict[str, Any]:
+    return ev("PBAMilestoneReached", pba_id=pba_id, milestone="successful_placement", reached_on=on,
+              authorization_id=auth_id)

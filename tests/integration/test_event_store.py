@@ -130,5 +130,6 @@ async def test_feed_never_skips_an_event_whose_transaction_commits_late(api, poo
                     if e.case_id in {late_case, *early}]
     assert seen == sorted(seen) and len(seen) == len(set(seen))
     assert set(expected) <= set(seen)
-    late = (await store.read_stream(await pool.acquire(), late_case))[0].position
+    async with pool.acquire() as conn:
+        late = (await store.read_stream(conn, late_case))[0].position
     assert late in seen and late < max(seen)
