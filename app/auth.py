@@ -77,6 +77,12 @@ class KeyCache:
         self._max = max_entries
         self._entries: dict[str, tuple[float, Principal | None]] = {}
 
+    def forget(self, key_id: str) -> None:
+        """Drop a revoked key at once in this process (other replicas: within the TTL)."""
+        for digest, (_, found) in list(self._entries.items()):
+            if found is not None and found.key_id == key_id:
+                del self._entries[digest]
+
     async def principal(self, conn_source: asyncpg.Pool, key: str) -> Principal | None:
         digest = hash_key(key)
         now = time.monotonic()

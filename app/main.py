@@ -14,12 +14,13 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import observability
-from app.api import audit, clock, events, health, ledger
+from app.api import admin, audit, clock, events, health, ledger
 from app.auth import KeyCache
 from app.context import AppContext
 from app.db import create_pool
 from app.domain.policy import DEFAULT_POLICY, PolicyTable, load_policy
 from app.handler import AppendHandler
+from app.openapi_doc import install_openapi
 from app.problems import Problem, install_problem_handlers, problem_response
 from app.settings import Settings, get_settings
 
@@ -109,11 +110,17 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         version="0.1.0",
         summary="Closure clock and PBA payment ledger for vocational-rehabilitation cases",
         lifespan=lifespan,
+        # Every endpoint but the health checks needs a key (contract 6): the schema
+        # is served by app.api.health behind one, and the interactive docs are off.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_openapi(app)
     install_problem_handlers(app)
     observability.install(app, settings)
     _install_database_down_handler(app)
-    for module in (health, events, clock, ledger, audit, observability):
+    for module in (health, events, clock, ledger, audit, admin, observability):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

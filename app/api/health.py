@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from app.api.deps import Ctx, JSONResponse
+from fastapi import APIRouter, Depends, Request
+
+from app.api.deps import Ctx, JSONResponse, current_principal
+from app.auth import Principal
 from app.migrations import head_revision
 from app.problems import Problem
 
@@ -29,3 +32,11 @@ async def readyz(ctx: Ctx) -> JSONResponse:
     if revision != head:
         raise Problem(503, "not_ready", f"schema at revision {revision}, migrations head is {head}")
     return JSONResponse({"status": "ready", "revision": revision})
+
+
+@router.get("/openapi.json", include_in_schema=False, response_class=JSONResponse)
+async def openapi_document(
+    request: Request, who: Annotated[Principal, Depends(current_principal)]
+) -> JSONResponse:
+    """The OpenAPI document (also committed as openapi.yaml), for any valid key."""
+    return JSONResponse(request.app.openapi())
