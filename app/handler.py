@@ -103,6 +103,20 @@ def validate(proposed: Sequence[Proposed], principal: Principal) -> list[Validat
     return validated
 
 
+def _version_conflict(expected: int | None, current: int) -> Problem:
+    detail = (f"expected version {expected} but the case is at version {current}" if expected is not None
+              else "the case kept changing under this append; try again")
+    return Problem(409, "version_conflict", detail, current_version=current)
+
+
+class _Refused(Exception):
+    """A decider said no; carried out of any transaction before the claim is kept."""
+
+    def __init__(self, refusal: Refusal, index: int, item: Validated, state: CaseState) -> None:
+        super().__init__(refusal.detail)
+        self.refusal, self.index, self.item, self.state = refusal, index, item, state
+
+
 def _refusal_problem(refusal: Refusal, index: int, event: Validated) -> Problem:
     if refusal.code == "case_not_found":
         return Problem(404, "case_not_found", refusal.detail, rule=refusal.rule, event_index=index)
@@ -140,12 +154,18 @@ class AppendHandler:
                 except asyncpg.UniqueViolationError as exc:
                     self.on_conflict()
                     if exc.constraint_name == "events_case_version_key" and expected_version is not None:
-                        current = await store.current_version(conn, case_id)
-                        raise Problem(409, "version_conflict",
-                                      f"expected version {expected_version} but the case is at version {current}",
-                                      current_version=current) from None
-        raise Problem(409, "version_conflict", "the case kept changing under this append; try again",
-                      current_version=await self._current_version(case_id))
+                        raise _version_conflict(expected_version, await store.current_version(conn, case_id)) from None
+                except _Refused as refused:
+                    await self._refuse(conn, principal, case_id, refused)
+        raise _version_conflict(None, await self._current_version(case_id))
+
+    async def _refuse(self, conn: asyncpg.Connection, principal: Principal, case_id: str,
+                      refused: _Refused) -> None:
+        self.on_refusal(refused.refusal.rule)
+        if refused.item.event.TYPE == "PBAMilestoneReached" and refused.refusal.code == "rule_violation":
+            await self._keep_refused_claim(conn, principal, case_id, refused.state, refused.item,
+                                           refused.refusal)
+        raise _refusal_problem(refused.refusal, refused.index, refused.item)
 
     async def _current_version(self, case_id: str) -> int:
         async with self.pool.acquire() as conn:
@@ -170,11 +190,9 @@ class AppendHandler:
         if head.existing:
             return self._replay_of_earlier_append(case_id, batch, head.existing)
         if expected_version is not None and expected_version != head.version:
-            raise Problem(409, "version_conflict",
-                          f"expected version {expected_version} but the case is at version {head.version}",
-                          current_version=head.version)
+            raise _version_conflict(expected_version, head.version)
         state, history = await self._state(conn, case_id, head, batch)
-        new_state = await self._decide(conn, principal, case_id, state, history, batch, head.version)
+        new_state = self._decide(principal, state, history, batch, head.version)
         return await self._write(conn, case_id, head, state, new_state, batch)
 
     async def _state(self, conn: asyncpg.Connection, case_id: str, head: store.CaseHead,
@@ -189,9 +207,8 @@ class AppendHandler:
                                 fold_version=head.fold_version, snapshot=head.state, cache=self.cache)
         return state, None
 
-    async def _decide(self, conn: asyncpg.Connection, principal: Principal, case_id: str,
-                      state: CaseState, history: list[Fact] | None, batch: Sequence[Validated],
-                      version: int) -> CaseState:
+    def _decide(self, principal: Principal, state: CaseState, history: list[Fact] | None,
+                batch: Sequence[Validated], version: int) -> CaseState:
         at = self.now()
         for index, item in enumerate(batch):
             self._check_provider_owns(principal, state, item)
@@ -201,10 +218,7 @@ class AppendHandler:
             else:
                 refusal = decide_case(state, item.event, self.policy)
             if refusal is not None:
-                self.on_refusal(refusal.rule)
-                if item.event.TYPE == "PBAMilestoneReached" and refusal.code == "rule_violation":
-                    await self._keep_refused_claim(conn, principal, case_id, state, item, refusal)
-                raise _refusal_problem(refusal, index, item)
+                raise _Refused(refusal, index, item, state)
             fact = Fact(item.event_id, version + index + 1, at, item.event)
             if history is not None:
                 history.append(fact)
