@@ -80,9 +80,12 @@ def serve(
     key = asyncio.run(prepare(url))
     if key:
         typer.echo(f"First start: an admin API key was created. It is shown once:\n\n  {key}\n", err=True)
+    from app.observability_logging import configure_logging
+
     os.environ["DATABASE_URL"] = url
+    configure_logging(get_settings().log_level)
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                loop="uvloop", http="httptools", access_log=False)
+                loop="uvloop", http="httptools", access_log=False, log_config=None)
 
 
 @keys_cli.command("create")

@@ -32,7 +32,9 @@ def _ledger_summary(state: CaseState, policy: PolicyTable) -> dict[str, dict[str
 
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    return {k: {"from": before.get(k), "to": v} for k, v in after.items() if before.get(k) != v}
+    """Keys whose value differs, including keys that appear or vanish (a retracted PBA)."""
+    return {k: {"from": before.get(k), "to": after.get(k)}
+            for k in {**before, **after} if before.get(k) != after.get(k)}
 
 
 def case_history(events: Sequence[StoredEvent], facts: Sequence[Fact], policy: PolicyTable,
@@ -41,9 +43,10 @@ def case_history(events: Sequence[StoredEvent], facts: Sequence[Fact], policy: P
     retractions = {f.data.retracted_event_id: (e, f) for e, f in zip(events, facts, strict=True)
                    if isinstance(f.data, EventRetracted)}
     rows, state, known = [], initial_case_state(), []
+    ledger_before: dict[str, Any] = {}
     for stored, fact in zip(events, facts, strict=True):
         day = as_of or stored.recorded_at.date()
-        clock_before, ledger_before = _clock_summary(state, day, policy), _ledger_summary(state, policy)
+        clock_before = _clock_summary(state, day, policy)
         known.append(fact)
         state = replay(known) if isinstance(fact.data, EventRetracted) else evolve_case(state, fact)
         row = {**stored.to_json(),
@@ -51,6 +54,7 @@ def case_history(events: Sequence[StoredEvent], facts: Sequence[Fact], policy: P
                "ledger": {"after": _ledger_summary(state, policy)}}
         row["clock"]["changed"] = _changes(clock_before, row["clock"]["after"])
         row["ledger"]["changed"] = _changes(ledger_before, row["ledger"]["after"])
+        ledger_before = row["ledger"]["after"]
         if stored.event_id in retractions:
             by, retraction = retractions[stored.event_id]
             row["retracted"] = {"by_event_id": str(by.event_id), "actor": by.metadata.get("actor"),
