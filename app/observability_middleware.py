@@ -8,6 +8,7 @@ the raw path; a path no route matches is `unmatched`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -26,6 +27,7 @@ VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
 VALID_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 PROBLEM_JSON = b"application/problem+json"
 MAX_SNIFFED_BYTES = 64 * 1024
+CLIENT_GONE = 499  # cancelled before an answer (client went away, server shutting down)
 
 
 def request_id_of(headers: list[tuple[bytes, bytes]]) -> str:
@@ -54,9 +56,10 @@ def ids_of(scope: Scope) -> dict[str, str]:
 class _Exchange:
     """What one request's response looked like, seen through `send`."""
 
-    __slots__ = ("body", "problem", "status")
+    __slots__ = ("body", "problem", "started", "status")
 
     def __init__(self) -> None:
+        self.started = False
         self.status = 500
         self.problem = False
         self.body = b""
@@ -88,7 +91,7 @@ class RequestObservability:
             if message["type"] == "http.response.start":
                 headers = [h for h in message.get("headers", ()) if h[0].lower() != HEADER]
                 message = {**message, "headers": [*headers, echo]}
-                seen.status = message["status"]
+                seen.started, seen.status = True, message["status"]
                 seen.problem = any(k.lower() == b"content-type" and v.startswith(PROBLEM_JSON)
                                    for k, v in headers)
             elif (seen.problem and message["type"] == "http.response.body"
@@ -98,6 +101,10 @@ class RequestObservability:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except asyncio.CancelledError:
+            if not seen.started:
+                seen.status = CLIENT_GONE
+            raise
         finally:
             self._record(scope, request_id, seen, time.perf_counter() - started)
             REQUEST_ID.reset(token)
@@ -108,11 +115,13 @@ class RequestObservability:
         code = seen.code()
         if code is not None:
             self.metrics.observe_problem(code)
-        level = logging.ERROR if seen.status >= 500 else logging.INFO
+        level = logging.ERROR if 500 <= seen.status < 600 else logging.INFO
         if log.isEnabledFor(level):
             fields: dict[str, Any] = {
                 "request_id": request_id, "method": method, "route": route,
                 "status": seen.status, "duration_ms": round(seconds * 1000, 3), "code": code,
                 **ids_of(scope),
             }
-            log.log(level, "%s %s %s", method, route, seen.status, extra=fields)
+            # makeRecord + handle: the same record as log.log() without its stack walk
+            log.handle(log.makeRecord(log.name, level, __file__, 0, "%s %s %s",
+                                      (method, route, seen.status), None, extra=fields))

@@ -41,8 +41,14 @@ CaseId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="The case s
 ProviderId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN)]
 
 
+KEY_COOKIE = "caseledger_key"
+"""The UI's HttpOnly sign-in cookie: read only for GET/HEAD, so no write can ride on it (CSRF)."""
+
+
 async def current_principal(request: Request, ctx: Ctx) -> Principal:
     header = request.headers.get("authorization", "")
+    if not header and request.method in ("GET", "HEAD") and request.cookies.get(KEY_COOKIE):
+        header = f"Bearer {request.cookies[KEY_COOKIE]}"
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Problem(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'")

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
+import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -104,6 +105,33 @@ async def test_racing_appends_count_every_conflict(ops: Api, case_id: str) -> No
     assert conflicts == 5
 
 
+async def test_a_lost_race_is_retried_and_counted(
+        ops: Api, pool: asyncpg.Pool, case_id: str) -> None:
+    """Two appends read version 1; one commits version 2 first, the other hits the unique key,
+    counts a lost race and retries to version 3. A held row lock makes the race certain."""
+    assert (await ops.append(case_id, case_opened())).status_code == 201
+    before = await scrape(ops)
+    async with pool.acquire() as blocker:
+        hold = blocker.transaction()
+        await hold.start()
+        await blocker.execute("SELECT 1 FROM case_state WHERE case_id = $1 FOR UPDATE", case_id)
+        racers = [asyncio.create_task(ops.append(case_id, employment_started(f"j{i}")))
+                  for i in range(2)]
+        for _ in range(500):
+            waiting = await blocker.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock'")
+            if waiting >= 2:
+                break
+            await asyncio.sleep(0.01)
+        await hold.commit()
+        answers = await asyncio.gather(*racers)
+    after = await scrape(ops)
+    assert sorted(a.json()["version"] for a in answers) == [2, 3]
+    races = "caseledger_append_races_total"
+    assert value(after, races) - value(before, races) == 1
+
+
 async def test_feed_lag_is_the_age_of_the_transaction_holding_the_horizon(
         ops: Api, pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn, conn.transaction():
@@ -179,3 +207,51 @@ def test_configure_logging_is_idempotent_and_turns_access_logs_off() -> None:
     assert sum(type(h).__name__ == "JsonStderrHandler" for h in root.handlers) == 1
     assert logging.getLogger("uvicorn.access").disabled
     assert logging.getLogger("uvicorn").propagate and not logging.getLogger("uvicorn").handlers
+
+
+async def test_an_unexpected_error_is_a_500_problem_with_the_request_id(
+        log_lines: io.StringIO) -> None:
+    from app.main import create_app
+    from app.settings import Settings
+
+    app = create_app(Settings(database_url="postgresql://unused/none"))
+
+    employer = "Quill" + "feather"
+
+    async def boom() -> None:
+        raise RuntimeError(f"employer={employer}")
+
+    app.add_api_route("/boom/{case_id}", boom)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/boom/c-9", headers={"X-Request-ID": "r500"})
+    assert response.status_code == 500 and response.headers["x-request-id"] == "r500"
+    assert response.headers["content-type"] == "application/problem+json"
+    lines = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    logged = next(r for r in lines if r.get("request_id") == "r500" and "route" in r)
+    assert logged == {**logged, "route": "/boom/{case_id}", "status": 500, "level": "ERROR",
+                      "code": "internal_error", "case_id": "c-9"}
+    unexpected = next(r for r in lines if r["logger"] == "caseledger.problems")
+    assert unexpected["request_id"] == "r500" and unexpected["error_type"] == "RuntimeError"
+    assert employer not in log_lines.getvalue()
+
+
+async def test_a_request_cancelled_before_its_answer_is_logged_as_499(
+        log_lines: io.StringIO) -> None:
+    from app.observability_metrics import Metrics
+    from app.observability_middleware import RequestObservability
+
+    async def slow(scope: object, receive: object, send: object) -> None:
+        await asyncio.sleep(10)
+
+    middleware = RequestObservability(slow, Metrics())
+    scope = {"type": "http", "method": "GET", "path": "/slow",
+             "headers": [(b"x-request-id", b"gone-1")]}
+    task = asyncio.create_task(middleware(scope, None, None))  # type: ignore[arg-type]
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    logged = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    expected = {"request_id": "gone-1", "status": 499, "route": "unmatched"}
+    assert expected.items() <= logged[-1].items()

@@ -1,0 +1,405 @@
+"""The auditor's HTML pages: auth and escaping over httpx, and the timeline in headless Chromium.
+
+Browser auth: Chromium's command line cannot preset a cookie and, without script, cannot
+submit the sign-in form. So the test signs in for real over HTTP (POST /ui/sign-in against
+the live server), checks the cookie it gets back, and a test-only ASGI wrapper in this file
+adds that same `Cookie` header to each request the browser makes, as a signed-in browser
+would. The app itself is unchanged and the cookie path of `current_principal` is exercised;
+no key ever appears in a URL.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from app.settings import REPO_ROOT, Settings
+from tests.integration.events_fixtures import (
+    authorization,
+    case_opened,
+    employment_started,
+    ev,
+    paid,
+)
+
+# Each run writes here (git-ignored); docs/screenshots/ keeps a copy from a run.
+SCREENSHOT = REPO_ROOT / ".data" / "screenshots" / "auditor-timeline.png"
+AS_OF = "2024-09-15"
+HOSTILE = "<script>alert(1)</script>"
+
+
+def _pba_auth(auth_id: str, start: str, end: str, milestone: str, amount: str) -> dict[str, Any]:
+    return authorization(
+        auth_id,
+        start,
+        end,
+        category="job_placement",
+        amount=amount,
+        pba_id="pba-1",
+        milestone=milestone,
+    )
+
+
+def _milestone(milestone: str, on: str, auth_id: str, **evidence: Any) -> dict[str, Any]:
+    return ev(
+        "PBAMilestoneReached",
+        pba_id="pba-1",
+        milestone=milestone,
+        reached_on=on,
+        authorization_id=auth_id,
+        **evidence,
+    )
+
+
+async def _rich_case(api: Any, case_id: str) -> str:
+    """A closed case with a PBA, paid/partly paid/cancelled authorizations and one retraction;
+    returns the retracted payment's event id."""
+    wrong = str(uuid.uuid4())
+    batches = [
+        [
+            case_opened("2024-01-02", categories=("job_coaching", "job_placement")),
+            ev("PBAOpened", pba_id="pba-1", provider_id="prov-1", opened_on="2024-01-10"),
+            _pba_auth("auth-plan", "2024-01-10", "2024-02-29", "placement_plan_signed", "1000.00"),
+            _milestone(
+                "placement_plan_signed",
+                "2024-01-24",
+                "auth-plan",
+                signed_by=["consumer", "provider", "vr_staff"],
+                face_to_face=True,
+            ),
+            paid("auth-plan", "2024-02-07", "1000.00"),
+            _pba_auth("auth-hire", "2024-01-24", "2024-03-29", "job_hire", "1300.00"),
+            employment_started("j1", "2024-02-12"),
+            _milestone(
+                "job_hire",
+                "2024-02-16",
+                "auth-hire",
+                job_id="j1",
+                first_paid_shift_on="2024-02-12",
+                placement_type="individual",
+                provider_is_employer=False,
+                job_source="pba",
+            ),
+            paid("auth-hire", "2024-03-08", "1300.00"),
+        ],
+        [
+            authorization(
+                "coach-1", "2024-02-12", "2024-04-30", provider="prov-2", amount="800.00"
+            ),
+            paid("coach-1", "2024-03-15", "400.00", in_full=False),
+            authorization(
+                "coach-2", "2024-03-01", "2024-03-31", provider="prov-2", amount="300.00"
+            ),
+            ev("AuthorizationCancelled", authorization_id="coach-2", cancelled_on="2024-03-12"),
+            {**paid("coach-1", "2024-04-05", "800.00"), "event_id": wrong},
+        ],
+        [
+            ev(
+                "EventRetracted",
+                retracted_event_id=wrong,
+                reason="keyed against the wrong authorization",
+            ),
+            ev("IPEAmended", amended_on="2024-04-22", service_categories_added=["transportation"]),
+            authorization(
+                "pes-1",
+                "2024-05-01",
+                "2024-05-31",
+                provider="prov-3",
+                category="transportation",
+                amount="250.00",
+                post_employment=True,
+            ),
+            paid("pes-1", "2024-05-20", "250.00"),
+            _pba_auth("auth-sp", "2024-05-01", "2024-12-31", "successful_placement", "1500.00"),
+            _milestone("successful_placement", "2024-08-20", "auth-sp"),
+            ev("CaseClosed", closed_on="2024-08-30", outcome="successful"),
+            paid("auth-sp", "2024-09-10", "1500.00"),
+        ],
+    ]
+    for batch in batches:
+        response = await api.append(case_id, *batch)
+        assert response.status_code == 201, response.text
+    return wrong
+
+
+# --- plain HTTP (no browser) -------------------------------------------------------------
+
+
+async def test_a_page_without_a_key_redirects_to_sign_in(api, case_id):
+    await api.append(case_id, case_opened())
+    response = await api.client.get(f"/ui/cases/{case_id}?as_of=2024-03-01")
+    assert response.status_code == 303
+    assert response.headers["location"] == (
+        f"/ui/sign-in?next=%2Fui%2Fcases%2F{case_id}%3Fas_of%3D2024-03-01"
+    )
+    form = await api.client.get(response.headers["location"])
+    assert form.status_code == 200 and 'name="key"' in form.text and 'type="password"' in form.text
+    assert f'value="/ui/cases/{case_id}?as_of=2024-03-01"' in form.text
+
+
+async def test_a_provider_key_is_forbidden(api, pool, case_id):
+    await api.append(case_id, case_opened())
+    key = await api.key_for(pool, "provider", provider_id="prov-1")
+    response = await api.client.get(
+        f"/ui/cases/{case_id}", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith("text/html")
+    signed = await api.client.post("/ui/sign-in", data={"key": key})
+    assert signed.status_code == 403 and "set-cookie" not in signed.headers
+
+
+async def test_sign_in_sets_an_httponly_strict_cookie_that_only_reads(api, case_id):
+    await api.append(case_id, case_opened())
+    try:
+        response = await api.client.post(
+            "/ui/sign-in", data={"key": api.keys["auditor"], "next": f"/ui/cases/{case_id}"}
+        )
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/ui/cases/{case_id}"
+        cookie = response.headers["set-cookie"]
+        assert cookie.startswith(f"caseledger_key={api.keys['auditor']};")
+        assert "HttpOnly" in cookie and "samesite=strict" in cookie.lower() and "Path=/" in cookie
+        assert "Secure" not in cookie
+        page = await api.client.get(f"/ui/cases/{case_id}")  # the client's jar sends the cookie
+        assert page.status_code == 200 and f"Case {case_id}" in page.text
+        assert (await api.client.get(f"/cases/{case_id}/history")).status_code == 200
+        write = await api.client.post(
+            f"/cases/{case_id}/events",
+            json={
+                "events": [ev("IPEAmended", amended_on="2024-01-05", service_categories_added=[])]
+            },
+        )
+        assert write.status_code == 401, "the cookie must never authorize a write"
+        out = await api.client.post("/ui/sign-out")
+        assert out.status_code == 303 and 'caseledger_key=""' in out.headers["set-cookie"]
+        assert "Max-Age=0" in out.headers["set-cookie"]
+    finally:
+        api.client.cookies.clear()
+
+
+async def test_sign_in_refuses_bad_keys_foreign_origins_and_open_redirects(api):
+    try:
+        bad = await api.client.post("/ui/sign-in", data={"key": "cl_not-a-key"})
+        assert bad.status_code == 401 and "set-cookie" not in bad.headers
+        assert "unknown or revoked" in bad.text
+        foreign = await api.client.post(
+            "/ui/sign-in",
+            data={"key": api.keys["auditor"]},
+            headers={"Origin": "https://evil.example"},
+        )
+        assert foreign.status_code == 403 and "set-cookie" not in foreign.headers
+        elsewhere = await api.client.post(
+            "/ui/sign-in", data={"key": api.keys["auditor"], "next": "https://evil.example/ui/x"}
+        )
+        assert elsewhere.status_code == 303 and elsewhere.headers["location"] == "/ui/"
+        secure = await api.client.post("https://test/ui/sign-in", data={"key": api.keys["auditor"]})
+        assert "Secure" in secure.headers["set-cookie"]
+    finally:
+        api.client.cookies.clear()
+
+
+async def test_values_from_events_are_html_escaped(api, case_id):
+    hostile_job = {
+        **employment_started("j1", "2024-02-01"),
+        "data": {**employment_started("j1", "2024-02-01")["data"], "employer": HOSTILE},
+    }
+    response = await api.append(
+        case_id,
+        case_opened(),
+        hostile_job,
+        ev(
+            "EmploymentEnded",
+            job_id="j1",
+            end_date="2024-03-01",
+            reason='quit "abruptly" & <b>left</b>',
+        ),
+    )
+    assert response.status_code == 201, response.text
+    page = await api.get(f"/ui/cases/{case_id}", role="auditor")
+    assert page.status_code == 200
+    assert HOSTILE not in page.text and "<script" not in page.text and "<b>left" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert "quit &quot;abruptly&quot; &amp; &lt;b&gt;left&lt;/b&gt;" in page.text
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+
+
+async def test_unknown_case_and_bad_dates_answer_html(api, case_id):
+    missing = await api.get(f"/ui/cases/{case_id}", role="auditor")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    await api.append(case_id, case_opened())
+    bad = await api.get(f"/ui/cases/{case_id}?as_of=yesterday", role="auditor")
+    assert bad.status_code == 422 and "as_of" in bad.text
+    empty = await api.get(f"/ui/cases/{case_id}?as_of=&known_at=", role="admin")
+    assert empty.status_code == 200
+
+
+async def test_find_a_case_redirects_to_its_timeline(api, case_id):
+    index = await api.get("/ui/", role="auditor")
+    assert index.status_code == 200 and 'action="/ui/cases"' in index.text
+    found = await api.get("/ui/cases", role="auditor", params={"case_id": f" {case_id} "})
+    assert found.status_code == 303 and found.headers["location"] == f"/ui/cases/{case_id}"
+    bad = await api.get("/ui/cases", role="auditor", params={"case_id": "../../etc"})
+    assert bad.status_code == 422
+
+
+async def test_known_at_shows_the_case_as_it_was_known(api, case_id):
+    await _rich_case(api, case_id)
+    stream = (await api.get(f"/cases/{case_id}/events", role="auditor")).json()["events"]
+    known_at = stream[13]["recorded_at"]  # v14, the wrong payment, before its retraction (v15)
+    then = await api.get(f"/ui/cases/{case_id}", role="auditor",
+                         params={"known_at": known_at, "as_of": "2024-04-10"})
+    assert then.status_code == 200
+    assert 'data-version="14"' in then.text and 'data-version="15"' not in then.text
+    assert 'data-retracted="yes"' not in then.text
+    now = await api.get(f"/ui/cases/{case_id}", role="auditor", params={"as_of": "2024-04-10"})
+    assert now.text.count('<tr id="v') == 22 and 'data-retracted="yes"' in now.text
+
+
+# --- the browser ---------------------------------------------------------------------------
+
+
+def _chromium() -> str | None:
+    for name in (os.environ.get("CHROMIUM_BIN"), "chromium", "chromium-browser", "google-chrome"):
+        if name and (found := shutil.which(name)):
+            return found
+    return None
+
+
+class SignedInBrowser:
+    """Test-only ASGI wrapper: adds the sign-in cookie to requests that carry none."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.cookie: bytes | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if (
+            scope["type"] == "http"
+            and self.cookie
+            and not any(k == b"cookie" for k, _ in scope["headers"])
+        ):
+            scope = {**scope, "headers": [*scope["headers"], (b"cookie", self.cookie)]}
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="module")
+def live_server(database_url: str) -> Iterator[tuple[str, SignedInBrowser]]:
+    from app.main import create_app
+
+    wrapper = SignedInBrowser(
+        create_app(Settings(database_url=database_url), database_url=database_url)
+    )
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(wrapper, log_config=None, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the test server did not start"
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}", wrapper
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+def _run_chromium(binary: str, *args: str) -> str:
+    with tempfile.TemporaryDirectory(prefix="caseledger-chromium-") as profile:
+        done = subprocess.run(
+            [
+                binary,
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--no-default-browser-check",
+                "--hide-scrollbars",
+                "--force-device-scale-factor=1",
+                f"--user-data-dir={profile}",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+class _Elements(HTMLParser):
+    """Every element's tag and attributes, in document order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, {k: v or "" for k, v in attrs}))
+
+    def having(self, **wanted: str) -> list[dict[str, str]]:
+        return [
+            a
+            for _, a in self.found
+            if all(a.get(k.replace("_", "-")) == v for k, v in wanted.items())
+        ]
+
+
+async def test_the_timeline_in_headless_chromium(api, case_id, live_server):
+    binary = _chromium()
+    if binary is None:
+        pytest.skip("no chromium binary found (apt-get install chromium, or set CHROMIUM_BIN)")
+    base, browser = live_server
+    await _rich_case(api, case_id)
+    async with httpx.AsyncClient(base_url=base) as client:
+        signed = await client.post("/ui/sign-in", data={"key": api.keys["auditor"]})
+        assert signed.status_code == 303 and "HttpOnly" in signed.headers["set-cookie"]
+        browser.cookie = f"caseledger_key={signed.cookies['caseledger_key']}".encode()
+    url = f"{base}/ui/cases/{case_id}?as_of={AS_OF}"
+
+    started = time.monotonic()
+    dom = _run_chromium(binary, "--dump-dom", url)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    _run_chromium(binary, f"--screenshot={SCREENSHOT}", "--window-size=1400,1900", url)
+    elapsed = time.monotonic() - started
+
+    page = _Elements()
+    page.feed(dom)
+    assert len(page.having(data_kind="auth-paid")) == 4  # plan, hire, pes-1, successful placement
+    assert len(page.having(data_kind="auth-unpaid")) == 1  # coach-1, partly paid
+    assert len(page.having(data_kind="auth-cancelled")) == 1  # coach-2
+    assert len(page.having(data_kind="job")) == 1 and len(page.having(data_kind="milestone")) == 3
+    assert page.having(data_rule="clock-start", data_date="2024-05-20")
+    assert page.having(data_rule="eligible", data_date="2024-08-18")
+    assert page.having(data_rule="closed", data_date="2024-08-30")
+    assert page.having(data_rule="as-of", data_date=AS_OF)
+    rows = [a for tag, a in page.found if tag == "tr" and "data-version" in a]
+    assert [int(a["data-version"]) for a in rows] == list(range(1, 23))
+    assert (
+        "retracted" in rows[13]["class"]
+    )  # v14, the payment keyed against the wrong authorization
+    assert page.having(data_version="14", data_retracted="yes", data_kind="pay-full")
+    assert page.having(data_kind="pay-partial") and page.having(data_kind="cancel")
+    assert SCREENSHOT.stat().st_size > 20_000
+    assert elapsed < 60, f"chromium took {elapsed:.1f}s"
