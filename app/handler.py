@@ -112,9 +112,20 @@ def _version_conflict(expected: int | None, current: int) -> Problem:
 class _Refused(Exception):
     """A decider said no; carried out of any transaction before the claim is kept."""
 
-    def __init__(self, refusal: Refusal, index: int, item: Validated, state: CaseState) -> None:
+    def __init__(self, refusal: Refusal, index: int, item: Validated, state: CaseState, *,
+                 trusted: bool) -> None:
         super().__init__(refusal.detail)
         self.refusal, self.index, self.item, self.state = refusal, index, item, state
+        self.trusted = trusted  # decided on a state read from the database, not only cached
+
+
+def _provider_refusal(principal: Principal, state: CaseState, item: Validated) -> Refusal | None:
+    """A provider key touches only its own PBA; another's is answered as not found."""
+    if principal.role != "provider":
+        return None
+    if pba_provider(state.ledger, getattr(item.event, "pba_id", "")) == principal.provider_id:
+        return None
+    return Refusal("provider_owns_pba", "no open PBA of this provider on this case", code="case_not_found")
 
 
 def _refusal_problem(refusal: Refusal, index: int, event: Validated) -> Problem:
@@ -146,17 +157,25 @@ class AppendHandler:
             raise Problem(403, "forbidden", "a provider key may append only PBAMilestoneReached for its own open PBA")
         batch = validate(proposed, principal)
         client_ids = [v.event_id for v in batch if v.client_supplied_id]
-        for attempt in range(self.retries + 1):
+        mode = "optimistic"
+        for _attempt in range(self.retries + 1):
             async with self.pool.acquire() as conn:
                 try:
-                    return await self._attempt(conn, principal, case_id, expected_version, batch,
-                                               client_ids, contended=attempt > 0)
+                    appended = await self._attempt(conn, principal, case_id, expected_version, batch,
+                                                   client_ids, mode=mode)
                 except asyncpg.UniqueViolationError as exc:
                     self.on_conflict()
                     if exc.constraint_name == "events_case_version_key" and expected_version is not None:
                         raise _version_conflict(expected_version, await store.current_version(conn, case_id)) from None
+                    mode = "contended"
+                    continue
                 except _Refused as refused:
-                    await self._refuse(conn, principal, case_id, refused)
+                    if refused.trusted:
+                        await self._refuse(conn, principal, case_id, refused)
+                    mode = "verified"
+                    continue
+            self.on_appended([e["type"] for e in appended.events])
+            return appended
         raise _version_conflict(None, await self._current_version(case_id))
 
     async def _refuse(self, conn: asyncpg.Connection, principal: Principal, case_id: str,
@@ -173,14 +192,42 @@ class AppendHandler:
 
     async def _attempt(self, conn: asyncpg.Connection, principal: Principal, case_id: str,
                        expected_version: int | None, batch: Sequence[Validated],
-                       client_ids: list[UUID], *, contended: bool) -> Appended:
-        """One read-decide-append. After a lost race, writers of this case (only) queue on a
-        transaction-scoped advisory lock, so a hot case converges instead of retrying forever."""
-        if not contended:
+                       client_ids: list[UUID], *, mode: str) -> Appended:
+        """One read-decide-append.
+
+        optimistic: the cached state when it may be current (one round trip; a stale
+        cache loses the race on (case_id, version), and a refusal is re-checked
+        against the database before it is believed). verified: the case's head is
+        read first. contended: after a lost race, writers of this case (only) queue
+        on a transaction-scoped advisory lock, so a hot case converges.
+        """
+        if mode == "optimistic":
+            head_state = self._cached_head(case_id, expected_version, batch, client_ids)
+            if head_state is not None:
+                head, state = head_state
+                new_state = self._decide(principal, state, None, batch, head.version, trusted=False)
+                return await self._write(conn, case_id, head, state, new_state, batch)
+        if mode != "contended":
             return await self._read_decide_append(conn, principal, case_id, expected_version, batch, client_ids)
         async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", case_id)
             return await self._read_decide_append(conn, principal, case_id, expected_version, batch, client_ids)
+
+    def _cached_head(self, case_id: str, expected_version: int | None, batch: Sequence[Validated],
+                     client_ids: list[UUID]) -> tuple[store.CaseHead, CaseState] | None:
+        """The head as this process last wrote it, when an optimistic append may use it.
+
+        Not with client event_ids (a retry must find the original) nor retractions
+        (they need the whole history), nor when the client expects another version.
+        """
+        cached = self.cache.get(case_id)
+        if (cached is None or client_ids or cached.last_hash is None
+                or any(isinstance(v.event, EventRetracted) for v in batch)
+                or (expected_version is not None and expected_version != cached.version)):
+            return None
+        head = store.CaseHead(cached.version, cached.last_hash, cached.last_recorded_at,
+                              cached.state_version, FOLD_VERSION, None, ())
+        return head, cached.state
 
     async def _read_decide_append(self, conn: asyncpg.Connection, principal: Principal, case_id: str,
                                   expected_version: int | None, batch: Sequence[Validated],
@@ -192,7 +239,7 @@ class AppendHandler:
         if expected_version is not None and expected_version != head.version:
             raise _version_conflict(expected_version, head.version)
         state, history = await self._state(conn, case_id, head, batch)
-        new_state = self._decide(principal, state, history, batch, head.version)
+        new_state = self._decide(principal, state, history, batch, head.version, trusted=True)
         return await self._write(conn, case_id, head, state, new_state, batch)
 
     async def _state(self, conn: asyncpg.Connection, case_id: str, head: store.CaseHead,
@@ -208,17 +255,19 @@ class AppendHandler:
         return state, None
 
     def _decide(self, principal: Principal, state: CaseState, history: list[Fact] | None,
-                batch: Sequence[Validated], version: int) -> CaseState:
+                batch: Sequence[Validated], version: int, *, trusted: bool) -> CaseState:
         at = self.now()
         for index, item in enumerate(batch):
-            self._check_provider_owns(principal, state, item)
-            if isinstance(item.event, EventRetracted):
+            refusal = _provider_refusal(principal, state, item)
+            if refusal is not None:
+                pass
+            elif isinstance(item.event, EventRetracted):
                 assert history is not None
                 refusal = decide_retraction(history, item.event)
             else:
                 refusal = decide_case(state, item.event, self.policy)
             if refusal is not None:
-                raise _Refused(refusal, index, item, state)
+                raise _Refused(refusal, index, item, state, trusted=trusted)
             fact = Fact(item.event_id, version + index + 1, at, item.event)
             if history is not None:
                 history.append(fact)
@@ -226,13 +275,6 @@ class AppendHandler:
             else:
                 state = evolve_case(state, fact)
         return state
-
-    def _check_provider_owns(self, principal: Principal, state: CaseState, item: Validated) -> None:
-        if principal.role != "provider":
-            return
-        owner = pba_provider(state.ledger, getattr(item.event, "pba_id", ""))
-        if owner != principal.provider_id:
-            raise Problem(404, "case_not_found", "no open PBA of this provider on this case")
 
     async def _keep_refused_claim(self, conn: asyncpg.Connection, principal: Principal, case_id: str,
                                   state: CaseState, item: Validated, refusal: Refusal) -> None:
@@ -260,12 +302,10 @@ class AppendHandler:
                                   metadata=item.metadata, recorded_at=recorded_at)
             new_events.append(store.NewEvent(item.event_id, item.event.TYPE, item.event.SCHEMA_VERSION,
                                              item.data, item.metadata, previous))
-        clock_after, ledger_after = clock_row(after, self.policy), ledger_rows(after, self.policy)
-        cached = self.cache.get(case_id)
-        if cached is not None and cached.version == head.version:
-            clock_before, ledger_before = cached.clock_row, cached.ledger_rows
-        else:
-            clock_before, ledger_before = clock_row(before, self.policy), ledger_rows(before, self.policy)
+        clock_before, ledger_before = self._rows_before(case_id, head.version, before)
+        # Most events touch only one of the two folds; an untouched fold keeps its rows.
+        clock_after = clock_before if after.clock is before.clock else clock_row(after, self.policy)
+        ledger_after = ledger_before if after.ledger is before.ledger else ledger_rows(after, self.policy)
         new_version = head.version + len(batch)
         snapshot_due = (head.version == 0 or head.fold_version != FOLD_VERSION
                         or new_version - head.state_version >= SNAPSHOT_EVERY
@@ -277,12 +317,21 @@ class AppendHandler:
             clock_row=clock_after if clock_after != clock_before else None,
             ledger_rows=ledger_after if ledger_after != ledger_before else None,
         )
-        self.cache.put(case_id, CachedCase(new_version, after, clock_after, ledger_after))
-        self.on_appended([e.type for e in new_events])
+        self.cache.put(case_id, CachedCase(
+            new_version, after, clock_after, ledger_after, last_hash=previous,
+            last_recorded_at=recorded_at,
+            state_version=new_version if snapshot_due else head.state_version))
         return Appended(case_id, head.version + len(batch), [
             {"event_id": str(e.event_id), "version": head.version + i + 1, "position": p, "type": e.type}
             for i, (e, p) in enumerate(zip(new_events, positions, strict=True))
         ])
+
+    def _rows_before(self, case_id: str, version: int,
+                     before: CaseState) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        cached = self.cache.get(case_id)
+        if cached is not None and cached.version == version:
+            return cached.clock_row, cached.ledger_rows
+        return clock_row(before, self.policy), ledger_rows(before, self.policy)
 
     def _replay_of_earlier_append(self, case_id: str, batch: Sequence[Validated],
                                   existing: Sequence[store.StoredEvent]) -> Appended:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from app.domain.case import CaseState
@@ -16,10 +17,15 @@ from app.domain.case import CaseState
 
 @dataclass(frozen=True, slots=True)
 class CachedCase:
+    """A case as this process last wrote (or read) it at `version`."""
+
     version: int
     state: CaseState
     clock_row: dict[str, Any] | None
     ledger_rows: list[dict[str, Any]]
+    last_hash: str | None = None  # with the three below: set when this process wrote it
+    last_recorded_at: datetime | None = None
+    state_version: int = 0
 
 
 class StateCache:

@@ -31,7 +31,8 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
+    """Async on purpose: FastAPI runs a plain `def` dependency in a thread pool."""
     ctx: AppContext = request.app.state.ctx
     return ctx
 

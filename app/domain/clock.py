@@ -62,12 +62,13 @@ Choices where the contract is silent
 from app.domain.clock_decide import decide_clock
 from app.domain.clock_evolve import evolve_clock
 from app.domain.clock_state import ClockState, initial_clock_state, ipe_categories, is_closed
-from app.domain.clock_view import ClockView, evaluate_clock, status_on
+from app.domain.clock_view import ClockView, clock_dates, evaluate_clock, status_on
 
 __all__ = [
     "ClockState",
     "ClockView",
     "decide_clock",
+    "clock_dates",
     "evaluate_clock",
     "evolve_clock",
     "initial_clock_state",

@@ -86,6 +86,12 @@ def evaluate_clock(
     )
 
 
+def clock_dates(state: ClockState, policy: PolicyTable) -> tuple[str, date | None, date | None]:
+    """(phase, clock start, eligible_on): what the worklist stores, without the explanation."""
+    start = clock_start(state) if open_phase(state) == "in_follow_up" else None
+    return clock_phase(state), start and start.on, start and eligible_on_for(start.on, policy)
+
+
 def eligible_on_for(start: date, policy: PolicyTable) -> date:
     """Clock start plus the wait of the policy version in force on the clock start."""
     return start + timedelta(days=policy.closure_wait_days(start))

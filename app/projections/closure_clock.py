@@ -13,12 +13,9 @@ from typing import Any
 import asyncpg
 
 from app.domain.case import CaseState
-from app.domain.clock import evaluate_clock
+from app.domain.clock import clock_dates
 from app.domain.policy import PolicyTable
 
-# Phase, clock start and eligible_on do not depend on the evaluation date;
-# any date serves to read them off the evaluation.
-_ANY_DAY = date(2000, 1, 1)
 WORKLIST_STATUSES = (
     "not_employed", "awaiting_m4", "waiting", "running", "eligible", "follow_up_cancelled", "closed",
 )
@@ -27,11 +24,11 @@ WORKLIST_STATUSES = (
 def clock_row(state: CaseState, policy: PolicyTable) -> dict[str, Any] | None:
     if not state.opened:
         return None
-    view = evaluate_clock(state.clock, _ANY_DAY, policy)
+    phase, clock_start, eligible_on = clock_dates(state.clock, policy)
     return {
-        "phase": view.phase,
-        "clock_start": view.clock_start.isoformat() if view.clock_start else None,
-        "eligible_on": view.eligible_on.isoformat() if view.eligible_on else None,
+        "phase": phase,
+        "clock_start": clock_start.isoformat() if clock_start else None,
+        "eligible_on": eligible_on.isoformat() if eligible_on else None,
     }
 
 
@@ -42,9 +39,11 @@ _ORDER = "worklist_day"  # COALESCE(eligible_on, 9999-12-31), a stored column wi
 def _dated_status(status: str, as_of: str) -> str | None:
     """SQL for a status that depends on the evaluation date; mirrors app.domain.clock.status_on."""
     in_ef = "phase = 'in_follow_up'"
+    # worklist_day is eligible_on here; bounding it lets the (phase, worklist_day)
+    # index skip the eligible cases instead of filtering them row by row.
     return {
-        "waiting": f"{in_ef} AND clock_start > {as_of}",
-        "running": f"{in_ef} AND clock_start <= {as_of} AND eligible_on > {as_of}",
+        "waiting": f"{in_ef} AND worklist_day > {as_of} AND clock_start > {as_of}",
+        "running": f"{in_ef} AND worklist_day > {as_of} AND clock_start <= {as_of}",
         "eligible": f"{in_ef} AND eligible_on <= {as_of}",
     }.get(status)
 

