@@ -40,7 +40,11 @@ def hash_key(key: str) -> str:
 
 
 async def create_key(
-    conn: asyncpg.Connection, *, role: Role, provider_id: str | None = None, label: str | None = None
+    conn: asyncpg.Connection,
+    *,
+    role: Role,
+    provider_id: str | None = None,
+    label: str | None = None,
 ) -> tuple[str, str]:
     """Returns (key_id, key). The key itself is not stored and cannot be shown again."""
     if role not in ROLES:
@@ -51,7 +55,11 @@ async def create_key(
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     await conn.execute(
         "INSERT INTO api_keys (key_id, key_hash, role, provider_id, label) VALUES ($1, $2, $3, $4, $5)",
-        key_id, hash_key(key), role, provider_id, label,
+        key_id,
+        hash_key(key),
+        role,
+        provider_id,
+        label,
     )
     return key_id, key
 
@@ -64,9 +72,11 @@ async def revoke_key(conn: asyncpg.Connection, key_id: str) -> bool:
 
 
 async def any_admin_key(conn: asyncpg.Connection) -> bool:
-    return bool(await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL)"
-    ))
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL)"
+        )
+    )
 
 
 class KeyCache:

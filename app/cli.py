@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -79,13 +78,24 @@ def serve(
 
     key = asyncio.run(prepare(url))
     if key:
-        typer.echo(f"First start: an admin API key was created. It is shown once:\n\n  {key}\n", err=True)
+        typer.echo(
+            f"First start: an admin API key was created. It is shown once:\n\n  {key}\n", err=True
+        )
     from app.observability_logging import configure_logging
 
     os.environ["DATABASE_URL"] = url
     configure_logging(get_settings().log_level)
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                loop="uvloop", http="httptools", access_log=False, log_config=None)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_config=None,
+    )
 
 
 @keys_cli.command("create")
@@ -98,8 +108,11 @@ def key_create(
     from app.auth import create_key
 
     try:
-        key_id, key = run(lambda url: _with_conn(url, lambda c: create_key(
-            c, role=role, provider_id=provider_id, label=label)))  # type: ignore[arg-type]
+        key_id, key = run(
+            lambda url: _with_conn(
+                url, lambda c: create_key(c, role=role, provider_id=provider_id, label=label)
+            )
+        )  # type: ignore[arg-type]
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -121,11 +134,19 @@ def key_revoke(key_id: str) -> None:
 @keys_cli.command("list")
 def key_list() -> None:
     """List keys (never the keys themselves)."""
-    rows = run(lambda url: _with_conn(url, lambda c: c.fetch(
-        "SELECT key_id, role, provider_id, label, created_at, revoked_at FROM api_keys ORDER BY created_at")))
+    rows = run(
+        lambda url: _with_conn(
+            url,
+            lambda c: c.fetch(
+                "SELECT key_id, role, provider_id, label, created_at, revoked_at FROM api_keys ORDER BY created_at"
+            ),
+        )
+    )
     for r in rows:
         state = f"revoked {r['revoked_at']:%Y-%m-%d}" if r["revoked_at"] else "active"
-        typer.echo(f"{r['key_id']}  {r['role']:<12} {r['provider_id'] or '-':<12} {state}  {r['label'] or ''}")
+        typer.echo(
+            f"{r['key_id']}  {r['role']:<12} {r['provider_id'] or '-':<12} {state}  {r['label'] or ''}"
+        )
 
 
 def _register_operations() -> None:

@@ -6,10 +6,11 @@ import asyncio
 from functools import lru_cache
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+
+from alembic import command
 from app.db import sqlalchemy_url
 from app.settings import REPO_ROOT
 
@@ -25,7 +26,10 @@ def alembic_config(url: str) -> Config:
 
 @lru_cache(maxsize=1)
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config("postgresql+asyncpg://x/x")).get_current_head() or ""
+    return (
+        ScriptDirectory.from_config(alembic_config("postgresql+asyncpg://x/x")).get_current_head()
+        or ""
+    )
 
 
 async def upgrade_to_head(url: str) -> None:

@@ -26,8 +26,14 @@ from app.observability_metrics import Metrics
 from app.observability_middleware import RequestObservability
 from app.settings import Settings
 
-__all__ = ["Metrics", "configure_logging", "current_request_id", "handler_hooks", "install",
-           "router"]
+__all__ = [
+    "Metrics",
+    "configure_logging",
+    "current_request_id",
+    "handler_hooks",
+    "install",
+    "router",
+]
 
 router = APIRouter(tags=["operations"])
 Auditor = Annotated[Principal, Depends(require("auditor"))]
@@ -53,8 +59,11 @@ def install(app: FastAPI, settings: Settings) -> None:
 
 def handler_hooks(app: FastAPI) -> HandlerHooks:
     metrics: Metrics = app.state.metrics
-    return {"on_refusal": metrics.refused, "on_conflict": metrics.lost_race,
-            "on_appended": metrics.appended_events}
+    return {
+        "on_refusal": metrics.refused,
+        "on_conflict": metrics.lost_race,
+        "on_appended": metrics.appended_events,
+    }
 
 
 def current_request_id() -> str | None:
@@ -66,8 +75,12 @@ def current_request_id() -> str | None:
     "/metrics",
     response_class=Response,
     summary="Prometheus metrics",
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
-                     "description": "Prometheus text exposition format"}},
+    responses={
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "Prometheus text exposition format",
+        }
+    },
 )
 async def metrics(request: Request, ctx: Ctx, who: Auditor) -> Response:
     """Request latency by route template, method and status class; appends by event type;

@@ -21,8 +21,22 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
 log = logging.getLogger("caseledger.metrics")
-LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-                   30.0)
+LATENCY_BUCKETS = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+)
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 RECENT_SECONDS = 60
 RECENT_EVENTS_SCANNED = 10_000
@@ -60,31 +74,48 @@ class Metrics:
         self.latency = Histogram(
             "caseledger_http_request_duration_seconds",
             "HTTP request latency by route template, method and status class",
-            ("route", "method", "status_class"), buckets=LATENCY_BUCKETS, registry=registry)
+            ("route", "method", "status_class"),
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
         self.problems = Counter(
-            "caseledger_http_problems", "Problem responses (application/problem+json) by code",
-            ("code",), registry=registry)
+            "caseledger_http_problems",
+            "Problem responses (application/problem+json) by code",
+            ("code",),
+            registry=registry,
+        )
         self.appended = Counter(
-            "caseledger_events_appended", "Events appended, by event type", ("type",),
-            registry=registry)
+            "caseledger_events_appended",
+            "Events appended, by event type",
+            ("type",),
+            registry=registry,
+        )
         self.version_conflicts = Counter(
-            "caseledger_version_conflicts", "Appends answered 409 version_conflict",
-            registry=registry)
+            "caseledger_version_conflicts",
+            "Appends answered 409 version_conflict",
+            registry=registry,
+        )
         self.append_races = Counter(
             "caseledger_append_races",
             "Appends that lost a race on the store's unique keys (retried or answered 409)",
-            registry=registry)
+            registry=registry,
+        )
         self.refusals = Counter(
-            "caseledger_rule_refusals", "Events refused by a business rule, by rule id", ("rule",),
-            registry=registry)
+            "caseledger_rule_refusals",
+            "Events refused by a business rule, by rule id",
+            ("rule",),
+            registry=registry,
+        )
         self.feed_lag = Gauge(
             "caseledger_feed_lag_seconds",
             "Age of the running transaction holding the /events feed's visible horizon (0: none)",
-            registry=registry)
+            registry=registry,
+        )
         self.projection_lag = Gauge(
             "caseledger_projection_lag_events",
             f"Cases touched in the last {RECENT_SECONDS}s whose case_state is behind their stream",
-            registry=registry)
+            registry=registry,
+        )
         self._children: dict[tuple[str, str, str], Histogram] = {}
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:

@@ -49,8 +49,11 @@ def route_of(scope: Scope) -> str:
 def ids_of(scope: Scope) -> dict[str, str]:
     """case_id / provider_id from the path, when they are well-formed ids (nothing else)."""
     params = scope.get("path_params") or {}
-    return {k: v for k in ("case_id", "provider_id")
-            if isinstance(v := params.get(k), str) and VALID_ID.fullmatch(v)}
+    return {
+        k: v
+        for k in ("case_id", "provider_id")
+        if isinstance(v := params.get(k), str) and VALID_ID.fullmatch(v)
+    }
 
 
 class _Exchange:
@@ -92,10 +95,14 @@ class RequestObservability:
                 headers = [h for h in message.get("headers", ()) if h[0].lower() != HEADER]
                 message = {**message, "headers": [*headers, echo]}
                 seen.started, seen.status = True, message["status"]
-                seen.problem = any(k.lower() == b"content-type" and v.startswith(PROBLEM_JSON)
-                                   for k, v in headers)
-            elif (seen.problem and message["type"] == "http.response.body"
-                  and len(seen.body) < MAX_SNIFFED_BYTES):
+                seen.problem = any(
+                    k.lower() == b"content-type" and v.startswith(PROBLEM_JSON) for k, v in headers
+                )
+            elif (
+                seen.problem
+                and message["type"] == "http.response.body"
+                and len(seen.body) < MAX_SNIFFED_BYTES
+            ):
                 seen.body += message.get("body", b"")
             await send(message)
 
@@ -118,10 +125,24 @@ class RequestObservability:
         level = logging.ERROR if 500 <= seen.status < 600 else logging.INFO
         if log.isEnabledFor(level):
             fields: dict[str, Any] = {
-                "request_id": request_id, "method": method, "route": route,
-                "status": seen.status, "duration_ms": round(seconds * 1000, 3), "code": code,
+                "request_id": request_id,
+                "method": method,
+                "route": route,
+                "status": seen.status,
+                "duration_ms": round(seconds * 1000, 3),
+                "code": code,
                 **ids_of(scope),
             }
             # makeRecord + handle: the same record as log.log() without its stack walk
-            log.handle(log.makeRecord(log.name, level, __file__, 0, "%s %s %s",
-                                      (method, route, seen.status), None, extra=fields))
+            log.handle(
+                log.makeRecord(
+                    log.name,
+                    level,
+                    __file__,
+                    0,
+                    "%s %s %s",
+                    (method, route, seen.status),
+                    None,
+                    extra=fields,
+                )
+            )

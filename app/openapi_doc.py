@@ -27,7 +27,16 @@ PROBLEM_SCHEMA = {
         "type": {"type": "string"},
         "title": {"type": "string"},
         "status": {"type": "integer"},
-        "code": {"type": "string", "examples": ["version_conflict", "rule_violation", "idempotency_conflict", "invalid_event", "case_not_found"]},
+        "code": {
+            "type": "string",
+            "examples": [
+                "version_conflict",
+                "rule_violation",
+                "idempotency_conflict",
+                "invalid_event",
+                "case_not_found",
+            ],
+        },
         "detail": {"type": "string"},
         "instance": {"type": "string"},
         "rule": {"type": "string", "description": "with rule_violation: the rule's stable id"},
@@ -48,19 +57,29 @@ _ERRORS = {
 
 
 def _problem(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    return {
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
-    doc = get_openapi(title=app.title, version=app.version, summary=app.summary,
-                      description=app.description, routes=app.routes)
+    doc = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+    )
     components = doc.setdefault("components", {})
     components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     components["schemas"].pop("HTTPValidationError", None)
     components["schemas"].pop("ValidationError", None)
-    components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
-                                                "description": "caseledger API key"}}
+    components["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "caseledger API key"}
+    }
     for path, operations in doc.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})

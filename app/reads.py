@@ -18,8 +18,12 @@ from app.state_cache import StateCache
 
 
 def to_fact(event: store.StoredEvent) -> Fact:
-    return Fact(event.event_id, event.version, event.recorded_at,
-                parse_event(event.type, event.data, event.schema_version))
+    return Fact(
+        event.event_id,
+        event.version,
+        event.recorded_at,
+        parse_event(event.type, event.data, event.schema_version),
+    )
 
 
 def _onto(state: CaseState, tail: Sequence[Fact]) -> CaseState | None:
@@ -32,8 +36,14 @@ def _onto(state: CaseState, tail: Sequence[Fact]) -> CaseState | None:
 
 
 async def fold_case(
-    conn: asyncpg.Connection, case_id: str, *, version: int, state_version: int,
-    fold_version: int | None, snapshot: Any, cache: StateCache | None,
+    conn: asyncpg.Connection,
+    case_id: str,
+    *,
+    version: int,
+    state_version: int,
+    fold_version: int | None,
+    snapshot: Any,
+    cache: StateCache | None,
 ) -> CaseState:
     """The state at `version`: from the cache, else the snapshot and the events after it."""
     cached = cache.get(case_id) if cache is not None else None
@@ -49,7 +59,10 @@ async def fold_case(
 
 
 async def case_state(
-    conn: asyncpg.Connection, case_id: str, *, known_at: datetime | None = None,
+    conn: asyncpg.Connection,
+    case_id: str,
+    *,
+    known_at: datetime | None = None,
     cache: StateCache | None = None,
 ) -> tuple[CaseState, int]:
     """(state, version) for a read; 404 `case_not_found` when the case has no events (by `known_at`)."""
@@ -58,11 +71,20 @@ async def case_state(
         row = await conn.fetchrow(
             "SELECT version, state_version, fold_version,"
             " CASE WHEN version = $2 THEN NULL ELSE state END AS state"
-            " FROM case_state WHERE case_id = $1", case_id, cached_version)
+            " FROM case_state WHERE case_id = $1",
+            case_id,
+            cached_version,
+        )
         if row is not None:
-            state = await fold_case(conn, case_id, version=row["version"],
-                                    state_version=row["state_version"], fold_version=row["fold_version"],
-                                    snapshot=row["state"], cache=cache)
+            state = await fold_case(
+                conn,
+                case_id,
+                version=row["version"],
+                state_version=row["state_version"],
+                fold_version=row["fold_version"],
+                snapshot=row["state"],
+                cache=cache,
+            )
             return state, row["version"]
     events = await store.read_stream(conn, case_id, known_at=known_at)
     if not events:

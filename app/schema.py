@@ -69,7 +69,9 @@ closure_clock = Table(
     Column("clock_start", Date),
     Column("eligible_on", Date),
     # The worklist's order: by eligible date, cases with no date last.
-    Column("worklist_day", Date, Computed("COALESCE(eligible_on, '9999-12-31'::date)", persisted=True)),
+    Column(
+        "worklist_day", Date, Computed("COALESCE(eligible_on, '9999-12-31'::date)", persisted=True)
+    ),
     Index("closure_clock_by_phase", "phase", "worklist_day", "case_id"),
     Index("closure_clock_by_day", "worklist_day", "case_id"),
 )

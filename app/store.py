@@ -46,9 +46,16 @@ class StoredEvent:
     def from_json(cls, row: dict[str, Any]) -> StoredEvent:
         """From jsonb_build_object of a row (timestamps come back as ISO text)."""
         return cls(
-            row["position"], row["case_id"], row["version"], UUID(row["event_id"]), row["type"],
-            row["schema_version"], row["data"], row["metadata"],
-            datetime.fromisoformat(row["recorded_at"]), row["hash"],
+            row["position"],
+            row["case_id"],
+            row["version"],
+            UUID(row["event_id"]),
+            row["type"],
+            row["schema_version"],
+            row["data"],
+            row["metadata"],
+            datetime.fromisoformat(row["recorded_at"]),
+            row["hash"],
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -122,8 +129,13 @@ async def load_head(
     if row["version"] is None:
         return CaseHead(0, GENESIS, None, 0, None, None, existing)
     return CaseHead(
-        row["version"], row["last_hash"], row["last_recorded_at"], row["state_version"],
-        row["fold_version"], row["state"], existing,
+        row["version"],
+        row["last_hash"],
+        row["last_recorded_at"],
+        row["state_version"],
+        row["fold_version"],
+        row["state"],
+        existing,
     )
 
 
@@ -180,7 +192,9 @@ async def read_stream(
     return [StoredEvent.from_row(r) for r in rows]
 
 
-async def read_all(conn: asyncpg.Connection, *, after: int = 0, limit: int = 100) -> list[StoredEvent]:
+async def read_all(
+    conn: asyncpg.Connection, *, after: int = 0, limit: int = 100
+) -> list[StoredEvent]:
     """The global feed in position order, never past a transaction that may still commit."""
     rows = await conn.fetch(
         f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1"
@@ -226,12 +240,20 @@ def verify_stream(events: Sequence[StoredEvent]) -> dict[str, Any]:
     previous = GENESIS
     for expected_version, event in enumerate(events, start=1):
         if event.version != expected_version:
-            return {"ok": False, "broken_at_version": expected_version,
-                    "reason": f"version {expected_version} is missing (found {event.version})"}
+            return {
+                "ok": False,
+                "broken_at_version": expected_version,
+                "reason": f"version {expected_version} is missing (found {event.version})",
+            }
         recomputed = event.expected_hash(previous)
         if recomputed != event.hash:
-            return {"ok": False, "broken_at_version": event.version, "event_id": str(event.event_id),
-                    "reason": "stored hash does not match the event's content and the previous hash",
-                    "stored_hash": event.hash, "recomputed_hash": recomputed}
+            return {
+                "ok": False,
+                "broken_at_version": event.version,
+                "event_id": str(event.event_id),
+                "reason": "stored hash does not match the event's content and the previous hash",
+                "stored_hash": event.hash,
+                "recomputed_hash": recomputed,
+            }
         previous = event.hash
     return {"ok": True, "events": len(events), "last_hash": previous}

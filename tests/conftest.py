@@ -100,14 +100,21 @@ class Api:
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[role]}"}
 
-    async def post(self, path: str, json: Any, role: str = "case_system", **kw: Any) -> httpx.Response:
+    async def post(
+        self, path: str, json: Any, role: str = "case_system", **kw: Any
+    ) -> httpx.Response:
         return await self.client.post(path, json=json, headers=self.headers(role), **kw)
 
     async def get(self, path: str, role: str = "case_system", **kw: Any) -> httpx.Response:
         return await self.client.get(path, headers=self.headers(role), **kw)
 
-    async def append(self, case_id: str, *events: dict[str, Any], role: str = "case_system",
-                     expected_version: int | None = None) -> httpx.Response:
+    async def append(
+        self,
+        case_id: str,
+        *events: dict[str, Any],
+        role: str = "case_system",
+        expected_version: int | None = None,
+    ) -> httpx.Response:
         body: dict[str, Any] = {"events": list(events)}
         if expected_version is not None:
             body["expected_version"] = expected_version

@@ -164,14 +164,13 @@ def upgrade() -> None:
         sa.Column("clock_start", sa.Date(), nullable=True),
         sa.Column("eligible_on", sa.Date(), nullable=True),
         sa.Column(
-            "worklist_day", sa.Date(),
+            "worklist_day",
+            sa.Date(),
             sa.Computed("COALESCE(eligible_on, '9999-12-31'::date)", persisted=True),
         ),
         sa.PrimaryKeyConstraint("case_id"),
     )
-    op.create_index(
-        "closure_clock_by_phase", "closure_clock", ["phase", "worklist_day", "case_id"]
-    )
+    op.create_index("closure_clock_by_phase", "closure_clock", ["phase", "worklist_day", "case_id"])
     op.create_index("closure_clock_by_day", "closure_clock", ["worklist_day", "case_id"])
     op.create_table(
         "ledger_pba",
@@ -201,7 +200,9 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=False),
         sa.Column("actor", sa.Text(), nullable=False),
         sa.Column(
-            "refused_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
+            "refused_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
             nullable=False,
         ),
         sa.PrimaryKeyConstraint("case_id", "claim_key", name="refused_claims_pkey"),
@@ -215,7 +216,9 @@ def upgrade() -> None:
         sa.Column("provider_id", sa.Text(), nullable=True),
         sa.Column("label", sa.Text(), nullable=True),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
             nullable=False,
         ),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),

@@ -35,20 +35,25 @@ class KeyOut(BaseModel):
 async def create_api_key(body: KeyIn, ctx: Ctx, who: Admin) -> JSONResponse:
     try:
         async with ctx.pool.acquire() as conn:
-            key_id, key = await create_key(conn, role=body.role, provider_id=body.provider_id,
-                                           label=body.label)
+            key_id, key = await create_key(
+                conn, role=body.role, provider_id=body.provider_id, label=body.label
+            )
     except ValueError as exc:
         raise Problem(422, "invalid_request", str(exc)) from None
-    return JSONResponse({"key_id": key_id, "key": key, "role": body.role,
-                         "provider_id": body.provider_id}, status_code=201)
+    return JSONResponse(
+        {"key_id": key_id, "key": key, "role": body.role, "provider_id": body.provider_id},
+        status_code=201,
+    )
 
 
 @router.get("/api-keys", response_class=JSONResponse)
 async def list_api_keys(ctx: Ctx, who: Admin) -> JSONResponse:
     """Every key's id, role and state; never a key itself."""
     async with ctx.pool.acquire() as conn:
-        rows = await conn.fetch("SELECT key_id, role, provider_id, label, created_at, revoked_at"
-                                " FROM api_keys ORDER BY created_at, key_id")
+        rows = await conn.fetch(
+            "SELECT key_id, role, provider_id, label, created_at, revoked_at"
+            " FROM api_keys ORDER BY created_at, key_id"
+        )
     return JSONResponse({"keys": [dict(r) for r in rows]})
 
 

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Query
 from app import store
 from app.api.deps import CaseId, Ctx, JSONResponse, require
 from app.auth import Principal
-from app.reads import to_fact
 from app.history import case_history
 from app.problems import Problem
+from app.reads import to_fact
 
 router = APIRouter(tags=["audit"])
 Auditor = Annotated[Principal, Depends(require("auditor", "case_system"))]
@@ -20,9 +20,13 @@ Auditor = Annotated[Principal, Depends(require("auditor", "case_system"))]
 
 @router.get("/cases/{case_id}/history", response_class=JSONResponse)
 async def history(
-    case_id: CaseId, ctx: Ctx, who: Auditor,
+    case_id: CaseId,
+    ctx: Ctx,
+    who: Auditor,
     known_at: Annotated[datetime | None, Query(description="only events recorded by then")] = None,
-    as_of: Annotated[date | None, Query(description="judge the clock's status on this date")] = None,
+    as_of: Annotated[
+        date | None, Query(description="judge the clock's status on this date")
+    ] = None,
 ) -> JSONResponse:
     """Every event in order, retracted ones marked, with what each changed in clock and ledger."""
     async with ctx.pool.acquire() as conn:
@@ -34,7 +38,9 @@ async def history(
 
 
 @router.get("/cases/{case_id}/verify", response_class=JSONResponse)
-async def verify(case_id: CaseId, ctx: Ctx, who: Annotated[Principal, Depends(require("auditor"))]) -> JSONResponse:
+async def verify(
+    case_id: CaseId, ctx: Ctx, who: Annotated[Principal, Depends(require("auditor"))]
+) -> JSONResponse:
     """Recompute the case's hash chain; say where it breaks and how."""
     async with ctx.pool.acquire() as conn:
         events = await store.read_stream(conn, case_id)

@@ -20,8 +20,9 @@ from app.projections.closure_clock import decode_cursor, encode_cursor, worklist
 
 router = APIRouter(tags=["closure clock"])
 Reader = Annotated[Principal, Depends(require("case_system", "auditor"))]
-Status = Literal["not_employed", "awaiting_m4", "waiting", "running", "eligible",
-                 "follow_up_cancelled", "closed"]
+Status = Literal[
+    "not_employed", "awaiting_m4", "waiting", "running", "eligible", "follow_up_cancelled", "closed"
+]
 
 
 class ClockOut(BaseModel):
@@ -53,30 +54,46 @@ class WorklistOut(BaseModel):
 
 @router.get("/cases/{case_id}/closure-clock", response_model=ClockOut, response_class=JSONResponse)
 async def get_closure_clock(
-    case_id: CaseId, ctx: Ctx, who: Reader,
+    case_id: CaseId,
+    ctx: Ctx,
+    who: Reader,
     as_of: Annotated[date | None, Query(description="evaluation date (default today, UTC)")] = None,
-    known_at: Annotated[datetime | None, Query(description="fold only events recorded by then")] = None,
+    known_at: Annotated[
+        datetime | None, Query(description="fold only events recorded by then")
+    ] = None,
 ) -> JSONResponse:
     """Where the case stands on the 90-day timeline, and what still holds it (contract 3.8)."""
     async with ctx.pool.acquire() as conn:
-        state, version = await reads.case_state(conn, case_id, known_at=known_at,
-                                                   cache=ctx.handler.cache)
+        state, version = await reads.case_state(
+            conn, case_id, known_at=known_at, cache=ctx.handler.cache
+        )
     day = as_of or today()
     view = clock_view(state, day, ctx.policy)
-    return JSONResponse({
-        "case_id": case_id, "as_of": day, "status": view.status,
-        "clock_start": view.clock_start, "clock_start_rule": view.clock_start_rule,
-        "clock_start_event_id": view.clock_start_event_id, "eligible_on": view.eligible_on,
-        "days_remaining": view.days_remaining, "blocking": list(view.blocking), "version": version,
-    })
+    return JSONResponse(
+        {
+            "case_id": case_id,
+            "as_of": day,
+            "status": view.status,
+            "clock_start": view.clock_start,
+            "clock_start_rule": view.clock_start_rule,
+            "clock_start_event_id": view.clock_start_event_id,
+            "eligible_on": view.eligible_on,
+            "days_remaining": view.days_remaining,
+            "blocking": list(view.blocking),
+            "version": version,
+        }
+    )
 
 
 @router.get("/closure-clock/worklist", response_model=WorklistOut, response_class=JSONResponse)
 async def closure_worklist(
-    ctx: Ctx, who: Reader,
+    ctx: Ctx,
+    who: Reader,
     status: Status | None = None,
     eligible_by: Annotated[date | None, Query(description="eligible_on on or before")] = None,
-    as_of: Annotated[date | None, Query(description="evaluation date for status (default today)")] = None,
+    as_of: Annotated[
+        date | None, Query(description="evaluation date for status (default today)")
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
@@ -86,26 +103,42 @@ async def closure_worklist(
         try:
             decode_cursor(cursor)
         except ValueError:
-            raise Problem(422, "invalid_request", "cursor is not one this service gave out") from None
+            raise Problem(
+                422, "invalid_request", "cursor is not one this service gave out"
+            ) from None
     async with ctx.pool.acquire() as conn:
-        rows = await worklist(conn, as_of=day, status=status, eligible_by=eligible_by,
-                              cursor=cursor, limit=limit + 1)
+        rows = await worklist(
+            conn, as_of=day, status=status, eligible_by=eligible_by, cursor=cursor, limit=limit + 1
+        )
     page = rows[:limit]
-    items = [{
-        "case_id": r["case_id"],
-        "status": status_on(r["phase"], r["clock_start"], r["eligible_on"], day),
-        "clock_start": r["clock_start"], "eligible_on": r["eligible_on"],
-        "days_remaining": max((r["eligible_on"] - day).days, 0)
-        if r["eligible_on"] and r["phase"] == "in_follow_up" else None,
-    } for r in page]
-    next_cursor = encode_cursor(page[-1]["eligible_on"], page[-1]["case_id"]) if len(rows) > limit else None
+    items = [
+        {
+            "case_id": r["case_id"],
+            "status": status_on(r["phase"], r["clock_start"], r["eligible_on"], day),
+            "clock_start": r["clock_start"],
+            "eligible_on": r["eligible_on"],
+            "days_remaining": max((r["eligible_on"] - day).days, 0)
+            if r["eligible_on"] and r["phase"] == "in_follow_up"
+            else None,
+        }
+        for r in page
+    ]
+    next_cursor = (
+        encode_cursor(page[-1]["eligible_on"], page[-1]["case_id"]) if len(rows) > limit else None
+    )
     return JSONResponse({"as_of": day, "items": items, "next_cursor": next_cursor})
 
 
-@router.post("/cases/{case_id}/post-employment-services/evaluate", response_model=PesDecision,
-             response_class=JSONResponse)
+@router.post(
+    "/cases/{case_id}/post-employment-services/evaluate",
+    response_model=PesDecision,
+    response_class=JSONResponse,
+)
 async def evaluate_post_employment_service_request(
-    case_id: CaseId, body: PesRequest, ctx: Ctx, who: Reader,
+    case_id: CaseId,
+    body: PesRequest,
+    ctx: Ctx,
+    who: Reader,
 ) -> JSONResponse:
     """Seed 000's checklist (maintain / regain / advance) as decision support; records nothing."""
     async with ctx.pool.acquire() as conn:

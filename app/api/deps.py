@@ -38,7 +38,9 @@ async def get_context(request: Request) -> AppContext:
 
 
 Ctx = Annotated[AppContext, Depends(get_context)]
-CaseId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="The case system's case number")]
+CaseId = Annotated[
+    str, Path(pattern=IDENTIFIER_PATTERN, description="The case system's case number")
+]
 ProviderId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN)]
 
 

@@ -24,10 +24,15 @@ Reader = Annotated[Principal, Depends(require("case_system", "auditor"))]
 
 class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    event_id: UUID | None = Field(None, description="Client-chosen id; a retry with the same id and content is a no-op")
+    event_id: UUID | None = Field(
+        None, description="Client-chosen id; a retry with the same id and content is a no-op"
+    )
     type: str = Field(min_length=1, max_length=64)
     data: dict[str, Any]
-    metadata: dict[str, Any] | None = Field(None, description="source, correlation_id, causation_id, free keys; `actor` is set by the server")
+    metadata: dict[str, Any] | None = Field(
+        None,
+        description="source, correlation_id, causation_id, free keys; `actor` is set by the server",
+    )
 
 
 class AppendIn(BaseModel):
@@ -74,8 +79,12 @@ class FeedOut(BaseModel):
     next_after: int
 
 
-@router.post("/cases/{case_id}/events", status_code=201, response_model=AppendOut,
-             response_class=JSONResponse)
+@router.post(
+    "/cases/{case_id}/events",
+    status_code=201,
+    response_model=AppendOut,
+    response_class=JSONResponse,
+)
 async def append_events(case_id: CaseId, body: AppendIn, ctx: Ctx, who: Writer) -> JSONResponse:
     proposed = [Proposed(e.type, e.data, e.event_id, e.metadata or {}) for e in body.events]
     appended = await ctx.handler.append(who, case_id, body.expected_version, proposed)
@@ -84,27 +93,39 @@ async def append_events(case_id: CaseId, body: AppendIn, ctx: Ctx, who: Writer) 
 
 @router.get("/cases/{case_id}/events", response_model=StreamOut, response_class=JSONResponse)
 async def read_case_events(
-    case_id: CaseId, ctx: Ctx, who: Reader,
+    case_id: CaseId,
+    ctx: Ctx,
+    who: Reader,
     from_version: Annotated[int, Query(ge=1)] = 1,
     known_at: Annotated[datetime | None, Query(description="only events recorded by then")] = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> JSONResponse:
     async with ctx.pool.acquire() as conn:
-        events = await store.read_stream(conn, case_id, from_version=from_version, known_at=known_at)
+        events = await store.read_stream(
+            conn, case_id, from_version=from_version, known_at=known_at
+        )
         if not events and from_version == 1:
             raise Problem(404, "case_not_found", f"no case {case_id} (as known at that time)")
     page = events[:limit]
     more = len(events) > limit
-    return JSONResponse({"case_id": case_id, "events": [e.to_json() for e in page],
-                         "next_from_version": page[-1].version + 1 if more else None})
+    return JSONResponse(
+        {
+            "case_id": case_id,
+            "events": [e.to_json() for e in page],
+            "next_from_version": page[-1].version + 1 if more else None,
+        }
+    )
 
 
 @router.get("/events", response_model=FeedOut, response_class=JSONResponse)
 async def read_feed(
-    ctx: Ctx, who: Reader,
+    ctx: Ctx,
+    who: Reader,
     after: Annotated[int, Query(ge=0, description="the last position you have seen")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    wait: Annotated[float, Query(ge=0, le=30, description="long poll: seconds to wait for a new event")] = 0,
+    wait: Annotated[
+        float, Query(ge=0, le=30, description="long poll: seconds to wait for a new event")
+    ] = 0,
 ) -> JSONResponse:
     deadline = time.monotonic() + wait
     delay = 0.02
@@ -115,5 +136,9 @@ async def read_feed(
             break
         await asyncio.sleep(min(delay, max(deadline - time.monotonic(), 0)))
         delay = min(delay * 2, 0.25)
-    return JSONResponse({"events": [e.to_json() for e in events],
-                         "next_after": events[-1].position if events else after})
+    return JSONResponse(
+        {
+            "events": [e.to_json() for e in events],
+            "next_after": events[-1].position if events else after,
+        }
+    )

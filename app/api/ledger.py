@@ -46,13 +46,16 @@ async def case_ledger(case_id: CaseId, ctx: Ctx, who: Reader) -> JSONResponse:
         refused = await ledger_model.refused_claims(conn, case_id=case_id, provider_id=provider)
     if not opened or (provider and not pbas and not refused):
         raise Problem(404, "case_not_found", f"no case {case_id} with a ledger visible to this key")
-    return JSONResponse({"case_id": case_id, "pbas": pbas, "totals": _totals(pbas),
-                         "refused_claims": refused})
+    return JSONResponse(
+        {"case_id": case_id, "pbas": pbas, "totals": _totals(pbas), "refused_claims": refused}
+    )
 
 
 @router.get("/providers/{provider_id}/ledger", response_class=JSONResponse)
 async def provider_ledger(
-    provider_id: ProviderId, ctx: Ctx, who: Reader,
+    provider_id: ProviderId,
+    ctx: Ctx,
+    who: Reader,
     cursor: Annotated[str | None, Query(max_length=200, description="from next_cursor")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> JSONResponse:
@@ -66,5 +69,12 @@ async def provider_ledger(
         refused = await ledger_model.refused_claims(conn, provider_id=provider_id)
     page = rows[:limit]
     next_cursor = f"{page[-1]['case_id']}~{page[-1]['pba_id']}" if len(rows) > limit else None
-    return JSONResponse({"provider_id": provider_id, "totals": totals, "pbas": page,
-                         "next_cursor": next_cursor, "refused_claims": refused})
+    return JSONResponse(
+        {
+            "provider_id": provider_id,
+            "totals": totals,
+            "pbas": page,
+            "next_cursor": next_cursor,
+            "refused_claims": refused,
+        }
+    )

@@ -58,9 +58,7 @@ def evolve_case(state: CaseState, fact: Fact) -> CaseState:
 
 
 def retracted_ids(facts: Iterable[Fact]) -> frozenset:
-    return frozenset(
-        f.data.retracted_event_id for f in facts if isinstance(f.data, EventRetracted)
-    )
+    return frozenset(f.data.retracted_event_id for f in facts if isinstance(f.data, EventRetracted))
 
 
 def replay(facts: Sequence[Fact]) -> CaseState:
@@ -81,7 +79,10 @@ def decide_case(state: CaseState, event: EventData, policy: PolicyTable) -> Refu
     """Whether `event` may be appended to a case in `state` (retractions: `decide_retraction`)."""
     if event.TYPE == "CaseOpened":
         if state.opened:
-            return Refusal("case_already_opened", "CaseOpened is the first event of a case and is recorded once; this case is already open.")
+            return Refusal(
+                "case_already_opened",
+                "CaseOpened is the first event of a case and is recorded once; this case is already open.",
+            )
         return None
     if not state.opened:
         return Refusal(
@@ -112,9 +113,15 @@ def decide_retraction(history: Sequence[Fact], event: EventRetracted) -> Refusal
             f"event {target_id} is not an event of this case (it is unknown or belongs to another case).",
         )
     if isinstance(target.data, EventRetracted):
-        return Refusal("retraction_of_retraction", f"event {target_id} is itself a retraction; retractions cannot be retracted.")
+        return Refusal(
+            "retraction_of_retraction",
+            f"event {target_id} is itself a retraction; retractions cannot be retracted.",
+        )
     if target.type == "CaseOpened":
-        return Refusal("case_opened_not_retractable", "CaseOpened cannot be retracted; a case opened by mistake is closed as unsuccessful.")
+        return Refusal(
+            "case_opened_not_retractable",
+            "CaseOpened cannot be retracted; a case opened by mistake is closed as unsuccessful.",
+        )
     if target_id in retracted_ids(history):
         return Refusal("already_retracted", f"event {target_id} was already retracted.")
     return None

@@ -67,8 +67,8 @@ from app.domain.clock_view import ClockView, clock_dates, evaluate_clock, status
 __all__ = [
     "ClockState",
     "ClockView",
-    "decide_clock",
     "clock_dates",
+    "decide_clock",
     "evaluate_clock",
     "evolve_clock",
     "initial_clock_state",

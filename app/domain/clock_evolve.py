@@ -120,7 +120,10 @@ def _case_closed(state: ClockState, fact: Fact) -> ClockState:
     data = fact.data
     assert isinstance(data, CaseClosed)
     closure = Closure(
-        on=data.closed_on, outcome=data.outcome, event_id=fact.event_id, version=fact.version,
+        on=data.closed_on,
+        outcome=data.outcome,
+        event_id=fact.event_id,
+        version=fact.version,
         clock_start=clock_start(state),
     )
     return replace(state, closed=closure)

@@ -17,8 +17,8 @@ from datetime import date, timedelta
 from uuid import UUID
 
 from app.domain.clock_state import (
-    ClockStartCandidate,
     Authorization,
+    ClockStartCandidate,
     ClockState,
     clock_phase,
     find_job,
@@ -43,7 +43,6 @@ class ClockView:
     eligible_on: date | None
     days_remaining: int | None
     blocking: tuple[str, ...]
-
 
 
 def status_on(phase: str, clock_start: date | None, eligible_on: date | None, as_of: date) -> str:

@@ -104,7 +104,9 @@ def upcast(event_type: str, schema_version: int, data: dict[str, Any]) -> dict[s
     return data
 
 
-def parse_event(event_type: str, data: Mapping[str, Any], schema_version: int | None = None) -> EventData:
+def parse_event(
+    event_type: str, data: Mapping[str, Any], schema_version: int | None = None
+) -> EventData:
     """Validate a payload into its event model, upcasting an older shape first.
 
     Raises UnknownEventType, UnsupportedSchemaVersion or pydantic's ValidationError.

@@ -37,7 +37,7 @@ def _money(value: object) -> Decimal:
     elif isinstance(value, str):
         text = value
     else:
-        raise ValueError("must be a decimal string of dollars and cents, like \"1300.00\"")
+        raise ValueError('must be a decimal string of dollars and cents, like "1300.00"')
     if not _MONEY.match(text):
         raise ValueError("must be a non-negative decimal with at most two decimal places")
     return Decimal(text).quantize(_CENTS)
@@ -73,7 +73,9 @@ Hours = Annotated[
     Decimal,
     BeforeValidator(_decimal_number),
     Field(gt=0, le=168),
-    PlainSerializer(lambda v: float(v) if v != v.to_integral() else int(v), return_type=float | int),
+    PlainSerializer(
+        lambda v: float(v) if v != v.to_integral() else int(v), return_type=float | int
+    ),
 ]
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
 Category = Annotated[str, Field(min_length=1, max_length=64)]
@@ -81,7 +83,11 @@ Text = Annotated[str, Field(min_length=1, max_length=2000)]
 SocCode = Annotated[str, Field(pattern=r"^\d{2}-\d{4}$")]
 Flag = StrictBool
 Milestone = Literal["placement_plan_signed", "job_hire", "successful_placement"]
-MILESTONE_ORDER: tuple[Milestone, ...] = ("placement_plan_signed", "job_hire", "successful_placement")
+MILESTONE_ORDER: tuple[Milestone, ...] = (
+    "placement_plan_signed",
+    "job_hire",
+    "successful_placement",
+)
 
 
 class EventData(BaseModel):

@@ -17,7 +17,13 @@ from app.domain.clock import clock_dates
 from app.domain.policy import PolicyTable
 
 WORKLIST_STATUSES = (
-    "not_employed", "awaiting_m4", "waiting", "running", "eligible", "follow_up_cancelled", "closed",
+    "not_employed",
+    "awaiting_m4",
+    "waiting",
+    "running",
+    "eligible",
+    "follow_up_cancelled",
+    "closed",
 )
 
 

@@ -25,24 +25,28 @@ async def case_pbas(
     rows = await conn.fetch(
         "SELECT detail FROM ledger_pba WHERE case_id = $1 AND ($2::text IS NULL OR provider_id = $2)"
         " ORDER BY opened_on, pba_id",
-        case_id, provider_id,
+        case_id,
+        provider_id,
     )
     return [r["detail"] for r in rows]
 
 
 async def refused_claims(
-    conn: asyncpg.Connection, *, case_id: str | None = None, provider_id: str | None = None,
+    conn: asyncpg.Connection,
+    *,
+    case_id: str | None = None,
+    provider_id: str | None = None,
     limit: int = 1000,
 ) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT case_id, pba_id, provider_id, type, data, rule, detail, actor, refused_at"
         " FROM refused_claims WHERE ($1::text IS NULL OR case_id = $1)"
         " AND ($2::text IS NULL OR provider_id = $2) ORDER BY refused_at, claim_key LIMIT $3",
-        case_id, provider_id, limit,
+        case_id,
+        provider_id,
+        limit,
     )
-    return [
-        {**dict(r), "refused_at": r["refused_at"].isoformat()} for r in rows
-    ]
+    return [{**dict(r), "refused_at": r["refused_at"].isoformat()} for r in rows]
 
 
 async def provider_page(
@@ -52,7 +56,10 @@ async def provider_page(
     rows = await conn.fetch(
         "SELECT case_id, detail FROM ledger_pba WHERE provider_id = $1 AND (case_id, pba_id) > ($2, $3)"
         " ORDER BY case_id, pba_id LIMIT $4",
-        provider_id, case_after, pba_after, limit,
+        provider_id,
+        case_after,
+        pba_after,
+        limit,
     )
     return [{"case_id": r["case_id"], **r["detail"]} for r in rows]
 
@@ -67,4 +74,4 @@ async def provider_totals(conn: asyncpg.Connection, provider_id: str) -> dict[st
     )
     assert row is not None
     money = ("earned", "authorized", "paid", "outstanding")
-    return {k: (f"{row[k]:.2f}" if k in money else row[k]) for k in row.keys()}
+    return {k: (f"{row[k]:.2f}" if k in money else row[k]) for k in row.keys()}  # noqa: SIM118 (asyncpg Record)

@@ -54,7 +54,7 @@ def _controls(q: CaseQuery) -> str:
         f'<form class="inline" method="get" action="{esc(path)}">'
         f"<label>evaluate the clock as of (empty: today, {esc(q.today)})"
         f'<input type="date" name="as_of" value="{esc(q.as_of or "")}"></label>'
-        '<label>only events known at (ISO timestamp, UTC)'
+        "<label>only events known at (ISO timestamp, UTC)"
         '<input type="text" name="known_at" size="28" placeholder="2024-06-01T00:00:00Z" '
         f'value="{esc(q.known_at.isoformat() if q.known_at else "")}"></label>'
         f'<button type="submit">Show</button><a href="{esc(path)}">today, everything known</a>'
@@ -83,14 +83,21 @@ def _timeline_card(q: CaseQuery, view: ClockView, entries: list[Entry], day: dat
     if not timeline.as_of_shown:
         caption += f" The evaluation date {day} lies beyond the last event and is not drawn."
     svg = render_svg(timeline, title=f"Timeline of case {q.case_id}", description=description)
-    return (f'<section class="card" id="timeline"><h2>Timeline (business dates)</h2>'
-            f'<div class="figure">{svg}</div>{legend()}'
-            f'<p class="caption">{esc(caption)}</p></section>')
+    return (
+        f'<section class="card" id="timeline"><h2>Timeline (business dates)</h2>'
+        f'<div class="figure">{svg}</div>{legend()}'
+        f'<p class="caption">{esc(caption)}</p></section>'
+    )
 
 
-def render_case(q: CaseQuery, who: Principal, events: Sequence[StoredEvent],
-                facts_list: Sequence[Fact], policy: PolicyTable,
-                refused: list[dict[str, Any]]) -> str:
+def render_case(
+    q: CaseQuery,
+    who: Principal,
+    events: Sequence[StoredEvent],
+    facts_list: Sequence[Fact],
+    policy: PolicyTable,
+    refused: list[dict[str, Any]],
+) -> str:
     """The page body: every value from an event is escaped by the pieces that render it."""
     day = q.as_of or q.today
     state: CaseState = replay(list(facts_list))

@@ -26,31 +26,46 @@ def _opt(label: str, value: Any) -> list[str]:
 
 
 def _case(d: Any) -> list[str]:
-    return [f"opened {d.opened_on}", f"supported employment: {text(d.supported_employment)}",
-            f"IPE: {text(d.ipe_service_categories) or 'none'}"]
+    return [
+        f"opened {d.opened_on}",
+        f"supported employment: {text(d.supported_employment)}",
+        f"IPE: {text(d.ipe_service_categories) or 'none'}",
+    ]
 
 
 def _ipe(d: Any) -> list[str]:
     se = d.supported_employment
-    return [f"amended {d.amended_on}", f"adds: {text(d.service_categories_added) or 'nothing'}",
-            *([] if se is None else [f"supported employment: {text(se)}"]),
-            *_opt("accepts job", d.accepts_job_id)]
+    return [
+        f"amended {d.amended_on}",
+        f"adds: {text(d.service_categories_added) or 'nothing'}",
+        *([] if se is None else [f"supported employment: {text(se)}"]),
+        *_opt("accepts job", d.accepts_job_id),
+    ]
 
 
 def _job(d: Any) -> list[str]:
-    return [f"job {d.job_id} at {d.employer}", f"from {d.start_date}", f"SOC {d.soc_code}",
-            f"{text(d.hours_per_week)} h/week at {money(d.hourly_wage)}/h",
-            *_opt("temporary", d.temporary), *_opt("continuous with job", d.continuous_with_job_id),
-            *_opt("career pathway:", d.career_pathway)]
+    return [
+        f"job {d.job_id} at {d.employer}",
+        f"from {d.start_date}",
+        f"SOC {d.soc_code}",
+        f"{text(d.hours_per_week)} h/week at {money(d.hourly_wage)}/h",
+        *_opt("temporary", d.temporary),
+        *_opt("continuous with job", d.continuous_with_job_id),
+        *_opt("career pathway:", d.career_pathway),
+    ]
 
 
 def _auth(d: Any) -> list[str]:
     milestone = MILESTONE_NAMES.get(d.milestone, d.milestone)
-    return [d.authorization_id, f"{d.service_category} by {d.provider_id}",
-            f"{d.start_date} to {d.end_date}", money(d.amount),
-            *_opt("post-employment", d.post_employment),
-            *_opt("pre-authorizes", f"PBA {d.pba_id} {milestone}" if d.pba_id else None),
-            *_opt("M4", d.m4)]
+    return [
+        d.authorization_id,
+        f"{d.service_category} by {d.provider_id}",
+        f"{d.start_date} to {d.end_date}",
+        money(d.amount),
+        *_opt("post-employment", d.post_employment),
+        *_opt("pre-authorizes", f"PBA {d.pba_id} {milestone}" if d.pba_id else None),
+        *_opt("M4", d.m4),
+    ]
 
 
 def _milestone(d: Any) -> list[str]:

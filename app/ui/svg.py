@@ -127,9 +127,7 @@ def _span(s: Span, axis: _Axis, row_top: float, plot_end: float, marks: list[flo
             f'<path class="more" d="M{plot_end} {y - 3} l9 {BAR_H / 2 + 3} l-9 {BAR_H / 2 + 3}z"/>'
         )
     if s.retracted:
-        parts.append(
-            f'<line class="strike" x1="{x1}" x2="{x1 + w}" y1="{mid}" y2="{mid}"/>'
-        )
+        parts.append(f'<line class="strike" x1="{x1}" x2="{x1 + w}" y1="{mid}" y2="{mid}"/>')
     if label:
         parts.append(
             f'<text x="{tx}" y="{y + BAR_H - 3}" text-anchor="{anchor}">{esc(label)}</text>'
@@ -171,8 +169,13 @@ def _marks(marks: list[Mark], axis: _Axis, row_top: float) -> str:
         )
         title = m.title + (f". RETRACTED: {m.retracted}" if m.retracted else "")
         cls = f"mark {m.kind}" + (" retracted" if m.retracted else "")
-        data = attrs(class_=cls, data_kind=m.kind, data_version=m.version, data_date=m.on,
-                     data_retracted="yes" if m.retracted else None)
+        data = attrs(
+            class_=cls,
+            data_kind=m.kind,
+            data_version=m.version,
+            data_date=m.on,
+            data_retracted="yes" if m.retracted else None,
+        )
         out.append(
             f"<g{data}>"
             f"<title>{esc(title)}</title>{_shape(m.kind, x, y)}{slash}"

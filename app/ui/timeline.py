@@ -23,17 +23,32 @@ def _supported(d: Any) -> str:
 
 
 CASE_MARKS: dict[str, Callable[[Any], tuple[date, str, str, str]]] = {
-    "CaseOpened": lambda d: (d.opened_on, "case", "opened",
-                             f"Case opened on {d.opened_on} ({_supported(d)})"),
-    "IPEAmended": lambda d: (d.amended_on, "case", "IPE amended", f"IPE amended on {d.amended_on}: "
-                             f"adds {text(d.service_categories_added) or 'no categories'}"),
+    "CaseOpened": lambda d: (
+        d.opened_on,
+        "case",
+        "opened",
+        f"Case opened on {d.opened_on} ({_supported(d)})",
+    ),
+    "IPEAmended": lambda d: (
+        d.amended_on,
+        "case",
+        "IPE amended",
+        f"IPE amended on {d.amended_on}: "
+        f"adds {text(d.service_categories_added) or 'no categories'}",
+    ),
     "EmploymentFollowUpCancelled": lambda d: (
-        d.cancelled_on, "ef-cancelled", "EF cancelled",
-        f"Employment Follow-up cancelled on {d.cancelled_on}: {d.reason}"),
+        d.cancelled_on,
+        "ef-cancelled",
+        "EF cancelled",
+        f"Employment Follow-up cancelled on {d.cancelled_on}: {d.reason}",
+    ),
     "M4Ended": lambda d: (d.end_date, "m4", "M4 ended", f"M4 ended on {d.end_date}"),
-    "CaseClosed": lambda d: (d.closed_on, "closed", f"closed ({d.outcome})",
-                             f"Case closed on {d.closed_on}, {d.outcome}"
-                             + (f": {d.reason}" if d.reason else "")),
+    "CaseClosed": lambda d: (
+        d.closed_on,
+        "closed",
+        f"closed ({d.outcome})",
+        f"Case closed on {d.closed_on}, {d.outcome}" + (f": {d.reason}" if d.reason else ""),
+    ),
 }
 
 
@@ -42,9 +57,12 @@ def _row(rows: Rows, key: str, label: str, sublabel: str = "") -> Row:
 
 
 Later = dict[tuple[str, str], list[Entry]]
-LATER_FACTS = {"EmploymentEnded": ("job", "job_id"), "PBAEnded": ("pba", "pba_id"),
-               "AuthorizationPaid": ("auth", "authorization_id"),
-               "AuthorizationCancelled": ("auth", "authorization_id")}
+LATER_FACTS = {
+    "EmploymentEnded": ("job", "job_id"),
+    "PBAEnded": ("pba", "pba_id"),
+    "AuthorizationPaid": ("auth", "authorization_id"),
+    "AuthorizationCancelled": ("auth", "authorization_id"),
+}
 
 
 def _later_facts(entries: list[Entry]) -> Later:
@@ -64,14 +82,22 @@ def _job(rows: Rows, e: Entry, later: Later) -> None:
     standing = [x for x in ends if not x.retracted]
     end = standing[-1].data.end_date if standing else None
     temporary = " (temporary)" if d.temporary else ""
-    title = (f"Job {d.job_id} at {d.employer}{temporary}: started {d.start_date}"
-             + (f", ended {end}" if end else ", current")
-             + f"; SOC {d.soc_code}, {text(d.hours_per_week)} h/week at {money(d.hourly_wage)}/h")
+    title = (
+        f"Job {d.job_id} at {d.employer}{temporary}: started {d.start_date}"
+        + (f", ended {end}" if end else ", current")
+        + f"; SOC {d.soc_code}, {text(d.hours_per_week)} h/week at {money(d.hourly_wage)}/h"
+    )
     label = f"{d.employer}{temporary}" + ("" if end else " (current)")
     row.spans.append(e.span(d.start_date, end, "job", label, title))
     for x in ends:
-        row.marks.append(x.mark(x.data.end_date, "job-end", "ended",
-                                f"Job {d.job_id} ended on {x.data.end_date}: {x.data.reason}"))
+        row.marks.append(
+            x.mark(
+                x.data.end_date,
+                "job-end",
+                "ended",
+                f"Job {d.job_id} ended on {x.data.end_date}: {x.data.reason}",
+            )
+        )
 
 
 def _auth_status(mine: list[Entry]) -> tuple[str, str]:
@@ -92,8 +118,10 @@ def _authorization(rows: Rows, e: Entry, later: Later) -> None:
     row = _row(rows, f"auth:{d.authorization_id}", d.authorization_id, " · ".join(tags))
     mine = later.get(("auth", d.authorization_id), [])
     kind, status = _auth_status(mine)
-    title = (f"Authorization {d.authorization_id} ({d.service_category}) for {d.provider_id}, "
-             f"{d.start_date} to {d.end_date}, {money(d.amount)}: {status}")
+    title = (
+        f"Authorization {d.authorization_id} ({d.service_category}) for {d.provider_id}, "
+        f"{d.start_date} to {d.end_date}, {money(d.amount)}: {status}"
+    )
     row.spans.append(e.span(d.start_date, d.end_date, kind, f"{money(d.amount)} · {status}", title))
     for x in mine:
         p = x.data
@@ -102,8 +130,10 @@ def _authorization(rows: Rows, e: Entry, later: Later) -> None:
             row.marks.append(x.mark(p.cancelled_on, "cancel", "cancelled", title))
             continue
         full = "paid in full" if p.paid_in_full else "partial payment"
-        title = (f"Payment of {money(p.amount)} on {p.payment_date} ({full}) "
-                 f"on authorization {p.authorization_id}")
+        title = (
+            f"Payment of {money(p.amount)} on {p.payment_date} ({full}) "
+            f"on authorization {p.authorization_id}"
+        )
         kind = "pay-full" if p.paid_in_full else "pay-partial"
         row.marks.append(x.mark(p.payment_date, kind, money(p.amount), title))
 
@@ -123,12 +153,21 @@ def _milestone(rows: Rows, e: Entry, later: Later) -> None:
     d = e.data
     name = MILESTONE_NAMES.get(d.milestone, d.milestone)
     row = _row(rows, f"pba:{d.pba_id}", f"PBA {d.pba_id}")
-    row.marks.append(e.mark(d.reached_on, "milestone", name, f"PBA {d.pba_id}: {name} reached on "
-                            f"{d.reached_on} (authorization {d.authorization_id})"))
+    row.marks.append(
+        e.mark(
+            d.reached_on,
+            "milestone",
+            name,
+            f"PBA {d.pba_id}: {name} reached on "
+            f"{d.reached_on} (authorization {d.authorization_id})",
+        )
+    )
 
 
 DRAW: dict[str, Callable[[Rows, Entry, Later], None]] = {
-    "EmploymentStarted": _job, "PBAOpened": _pba, "PBAMilestoneReached": _milestone,
+    "EmploymentStarted": _job,
+    "PBAOpened": _pba,
+    "PBAMilestoneReached": _milestone,
     "AuthorizationIssued": _authorization,
 }
 
@@ -180,14 +219,32 @@ def _rules(entries: list[Entry], view: ClockView) -> list[Rule]:
     rules: list[Rule] = []
     if view.clock_start:
         how = RULE_NAMES.get(view.clock_start_rule or "", view.clock_start_rule or "")
-        rules.append(Rule(view.clock_start, "clock-start", f"clock start {view.clock_start}",
-                          f"The closure clock starts on {view.clock_start}: {how}"))
+        rules.append(
+            Rule(
+                view.clock_start,
+                "clock-start",
+                f"clock start {view.clock_start}",
+                f"The closure clock starts on {view.clock_start}: {how}",
+            )
+        )
     if view.eligible_on:
-        rules.append(Rule(view.eligible_on, "eligible", f"eligible {view.eligible_on}",
-                          f"Eligible for closure on {view.eligible_on}"))
+        rules.append(
+            Rule(
+                view.eligible_on,
+                "eligible",
+                f"eligible {view.eligible_on}",
+                f"Eligible for closure on {view.eligible_on}",
+            )
+        )
     closed = [e for e in entries if e.type == "CaseClosed" and not e.retracted]
     if closed:
         d = closed[-1].data
-        rules.append(Rule(d.closed_on, "closed", f"closed {d.closed_on}",
-                          f"Case closed on {d.closed_on} ({d.outcome})"))
+        rules.append(
+            Rule(
+                d.closed_on,
+                "closed",
+                f"closed {d.closed_on}",
+                f"Case closed on {d.closed_on} ({d.outcome})",
+            )
+        )
     return rules

@@ -9,26 +9,63 @@ def ev(event_type: str, **data: Any) -> dict[str, Any]:
     return {"type": event_type, "data": data}
 
 
-def case_opened(on: str = "2024-01-02", *, se: bool = False, categories: tuple[str, ...] = ("job_coaching",)) -> dict[str, Any]:
-    return ev("CaseOpened", opened_on=on, supported_employment=se, ipe_service_categories=list(categories))
+def case_opened(
+    on: str = "2024-01-02", *, se: bool = False, categories: tuple[str, ...] = ("job_coaching",)
+) -> dict[str, Any]:
+    return ev(
+        "CaseOpened", opened_on=on, supported_employment=se, ipe_service_categories=list(categories)
+    )
 
 
-def employment_started(job_id: str = "j1", start: str = "2024-02-01", *, soc: str = "35-2014", **extra: Any) -> dict[str, Any]:
-    return ev("EmploymentStarted", job_id=job_id, start_date=start, employer="Acme Foods", soc_code=soc,
-              hours_per_week=30, hourly_wage="15.50", **extra)
+def employment_started(
+    job_id: str = "j1", start: str = "2024-02-01", *, soc: str = "35-2014", **extra: Any
+) -> dict[str, Any]:
+    return ev(
+        "EmploymentStarted",
+        job_id=job_id,
+        start_date=start,
+        employer="Acme Foods",
+        soc_code=soc,
+        hours_per_week=30,
+        hourly_wage="15.50",
+        **extra,
+    )
 
 
-def authorization(auth_id: str, start: str, end: str, *, provider: str = "prov-1", category: str = "job_coaching",
-                  amount: str = "500.00", **extra: Any) -> dict[str, Any]:
-    return ev("AuthorizationIssued", authorization_id=auth_id, provider_id=provider, service_category=category,
-              start_date=start, end_date=end, amount=amount, **extra)
+def authorization(
+    auth_id: str,
+    start: str,
+    end: str,
+    *,
+    provider: str = "prov-1",
+    category: str = "job_coaching",
+    amount: str = "500.00",
+    **extra: Any,
+) -> dict[str, Any]:
+    return ev(
+        "AuthorizationIssued",
+        authorization_id=auth_id,
+        provider_id=provider,
+        service_category=category,
+        start_date=start,
+        end_date=end,
+        amount=amount,
+        **extra,
+    )
 
 
 def paid(auth_id: str, on: str, amount: str = "500.00", *, in_full: bool = True) -> dict[str, Any]:
-    return ev("AuthorizationPaid", authorization_id=auth_id, payment_date=on, amount=amount, paid_in_full=in_full)
+    return ev(
+        "AuthorizationPaid",
+        authorization_id=auth_id,
+        payment_date=on,
+        amount=amount,
+        paid_in_full=in_full,
+    )
 
 
 # --- more builders (HTTP tests of the clock, the ledger and the contract) -------------------
+
 
 def with_id(event: dict[str, Any], event_id: Any, **metadata: Any) -> dict[str, Any]:
     """The same event with a client-chosen event_id (and optional metadata)."""
@@ -38,11 +75,15 @@ def with_id(event: dict[str, Any], event_id: Any, **metadata: Any) -> dict[str, 
     return out
 
 
-def employment_ended(job_id: str = "j1", end: str = "2024-03-01", *, reason: str = "laid off") -> dict[str, Any]:
+def employment_ended(
+    job_id: str = "j1", end: str = "2024-03-01", *, reason: str = "laid off"
+) -> dict[str, Any]:
     return ev("EmploymentEnded", job_id=job_id, end_date=end, reason=reason)
 
 
-def follow_up_cancelled(on: str, *, reason: str = "needs training beyond the current job") -> dict[str, Any]:
+def follow_up_cancelled(
+    on: str, *, reason: str = "needs training beyond the current job"
+) -> dict[str, Any]:
     return ev("EmploymentFollowUpCancelled", cancelled_on=on, reason=reason)
 
 
@@ -74,29 +115,77 @@ def pba_ended(pba_id: str, on: str, *, reason: str = "significant_amendment") ->
     return ev("PBAEnded", pba_id=pba_id, ended_on=on, reason=reason)
 
 
-def milestone_authorization(auth_id: str, pba_id: str, milestone: str, *, provider: str,
-                            start: str = "2024-01-05", end: str = "2024-01-31",
-                            amount: str = "1000.00") -> dict[str, Any]:
-    return authorization(auth_id, start, end, provider=provider, category="job_placement",
-                         amount=amount, pba_id=pba_id, milestone=milestone)
+def milestone_authorization(
+    auth_id: str,
+    pba_id: str,
+    milestone: str,
+    *,
+    provider: str,
+    start: str = "2024-01-05",
+    end: str = "2024-01-31",
+    amount: str = "1000.00",
+) -> dict[str, Any]:
+    return authorization(
+        auth_id,
+        start,
+        end,
+        provider=provider,
+        category="job_placement",
+        amount=amount,
+        pba_id=pba_id,
+        milestone=milestone,
+    )
 
 
-def plan_signed(pba_id: str, auth_id: str, on: str = "2024-01-10", *,
-                signed_by: tuple[str, ...] = ("consumer", "provider", "vr_staff"),
-                face_to_face: bool = True) -> dict[str, Any]:
-    return ev("PBAMilestoneReached", pba_id=pba_id, milestone="placement_plan_signed", reached_on=on,
-              authorization_id=auth_id, signed_by=list(signed_by), face_to_face=face_to_face)
+def plan_signed(
+    pba_id: str,
+    auth_id: str,
+    on: str = "2024-01-10",
+    *,
+    signed_by: tuple[str, ...] = ("consumer", "provider", "vr_staff"),
+    face_to_face: bool = True,
+) -> dict[str, Any]:
+    return ev(
+        "PBAMilestoneReached",
+        pba_id=pba_id,
+        milestone="placement_plan_signed",
+        reached_on=on,
+        authorization_id=auth_id,
+        signed_by=list(signed_by),
+        face_to_face=face_to_face,
+    )
 
 
-def job_hire(pba_id: str, auth_id: str, on: str = "2024-02-02", *, job_id: str = "j1",
-             first_paid_shift_on: str | None = None, placement_type: str = "individual",
-             provider_is_employer: bool = False, job_source: str = "pba") -> dict[str, Any]:
-    return ev("PBAMilestoneReached", pba_id=pba_id, milestone="job_hire", reached_on=on,
-              authorization_id=auth_id, job_id=job_id, first_paid_shift_on=first_paid_shift_on or on,
-              placement_type=placement_type, provider_is_employer=provider_is_employer,
-              job_source=job_source)
+def job_hire(
+    pba_id: str,
+    auth_id: str,
+    on: str = "2024-02-02",
+    *,
+    job_id: str = "j1",
+    first_paid_shift_on: str | None = None,
+    placement_type: str = "individual",
+    provider_is_employer: bool = False,
+    job_source: str = "pba",
+) -> dict[str, Any]:
+    return ev(
+        "PBAMilestoneReached",
+        pba_id=pba_id,
+        milestone="job_hire",
+        reached_on=on,
+        authorization_id=auth_id,
+        job_id=job_id,
+        first_paid_shift_on=first_paid_shift_on or on,
+        placement_type=placement_type,
+        provider_is_employer=provider_is_employer,
+        job_source=job_source,
+    )
 
 
 def successful_placement(pba_id: str, auth_id: str, on: str) -> dict[str, Any]:
-    return ev("PBAMilestoneReached", pba_id=pba_id, milestone="successful_placement", reached_on=on,
-              authorization_id=auth_id)
+    return ev(
+        "PBAMilestoneReached",
+        pba_id=pba_id,
+        milestone="successful_placement",
+        reached_on=on,
+        authorization_id=auth_id,
+    )

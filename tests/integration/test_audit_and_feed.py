@@ -15,8 +15,13 @@ from tests.integration.events_fixtures import (
 
 
 async def _open_with_paid_authorization(api, case_id):
-    r = await api.append(case_id, case_opened(), employment_started(start="2024-02-01"),
-                         authorization("A1", "2024-02-05", "2024-03-31"), paid("A1", "2024-04-15"))
+    r = await api.append(
+        case_id,
+        case_opened(),
+        employment_started(start="2024-02-01"),
+        authorization("A1", "2024-02-05", "2024-03-31"),
+        paid("A1", "2024-04-15"),
+    )
     assert r.status_code == 201, r.text
     return r.json()["events"]
 
@@ -24,8 +29,12 @@ async def _open_with_paid_authorization(api, case_id):
 async def test_history_shows_what_each_event_changed_and_marks_retractions(api, case_id):
     events = await _open_with_paid_authorization(api, case_id)
     payment_id = events[3]["event_id"]
-    assert (await api.append(case_id, retracted(payment_id, reason="keyed twice"))).status_code == 201
-    response = await api.get(f"/cases/{case_id}/history", role="auditor", params={"as_of": "2024-05-01"})
+    assert (
+        await api.append(case_id, retracted(payment_id, reason="keyed twice"))
+    ).status_code == 201
+    response = await api.get(
+        f"/cases/{case_id}/history", role="auditor", params={"as_of": "2024-05-01"}
+    )
     assert response.status_code == 200
     rows = response.json()["events"]
     assert [r["version"] for r in rows] == [1, 2, 3, 4, 5]
@@ -35,7 +44,10 @@ async def test_history_shows_what_each_event_changed_and_marks_retractions(api, 
     assert payment["retracted"]["reason"] == "keyed twice"
     assert payment["retracted"]["by_event_id"] == retraction["event_id"]
     assert payment["retracted"]["actor"].startswith("case_system:")
-    assert retraction["clock"]["changed"]["clock_start"] == {"from": "2024-04-15", "to": "2024-03-31"}
+    assert retraction["clock"]["changed"]["clock_start"] == {
+        "from": "2024-04-15",
+        "to": "2024-03-31",
+    }
 
 
 async def test_history_known_at_shows_only_what_was_recorded_then(api, case_id):
@@ -54,7 +66,9 @@ async def test_verify_reports_the_first_version_whose_row_was_changed(api, pool,
         await conn.execute("ALTER TABLE events DISABLE TRIGGER events_append_only")
         await conn.execute(
             "UPDATE events SET data = jsonb_set(data, '{amount}', '\"5000.00\"')"
-            " WHERE case_id = $1 AND version = 3", case_id)
+            " WHERE case_id = $1 AND version = 3",
+            case_id,
+        )
         await conn.execute("ALTER TABLE events ENABLE TRIGGER events_append_only")
     report = (await api.get(f"/cases/{case_id}/verify", role="auditor")).json()
     assert report["ok"] is False and report["broken_at_version"] == 3

@@ -61,11 +61,15 @@ async def test_known_at_reads_the_stream_as_it_was(api, pool, case_id):
     assert [e.version for e in now] == [1, 2]
 
 
-async def test_concurrent_writers_on_one_case_lose_nothing_and_duplicate_nothing(api, pool, case_id):
+async def test_concurrent_writers_on_one_case_lose_nothing_and_duplicate_nothing(
+    api, pool, case_id
+):
     await api.append(case_id, case_opened())
     jobs = [employment_started(f"job{i}", soc="35-2014") for i in range(30)]
     responses = await asyncio.gather(*(api.append(case_id, job) for job in jobs))
-    assert all(r.status_code == 201 for r in responses), [r.text for r in responses if r.status_code != 201]
+    assert all(r.status_code == 201 for r in responses), [
+        r.text for r in responses if r.status_code != 201
+    ]
     async with pool.acquire() as conn:
         events = await store.read_stream(conn, case_id)
     assert [e.version for e in events] == list(range(1, 32))
@@ -73,11 +77,13 @@ async def test_concurrent_writers_on_one_case_lose_nothing_and_duplicate_nothing
     assert store.verify_stream(events)["ok"] is True
 
 
-async def test_stale_expected_version_under_contention_is_a_409_with_the_current_version(api, case_id):
+async def test_stale_expected_version_under_contention_is_a_409_with_the_current_version(
+    api, case_id
+):
     await api.append(case_id, case_opened())
-    responses = await asyncio.gather(*(
-        api.append(case_id, employment_started(f"j{i}"), expected_version=1) for i in range(10)
-    ))
+    responses = await asyncio.gather(
+        *(api.append(case_id, employment_started(f"j{i}"), expected_version=1) for i in range(10))
+    )
     codes = sorted(r.status_code for r in responses)
     assert codes.count(201) == 1 and codes.count(409) == 9
     for r in responses:
@@ -89,12 +95,27 @@ async def _open_case_in_open_transaction(conn: asyncpg.Connection, case_id: str)
     recorded_at = datetime.now(UTC)
     data = case_opened()["data"]
     event_id = uuid4()
-    digest = event_hash(GENESIS, case_id=case_id, version=1, event_id=event_id, type="CaseOpened",
-                        schema_version=1, data=data, metadata={}, recorded_at=recorded_at)
+    digest = event_hash(
+        GENESIS,
+        case_id=case_id,
+        version=1,
+        event_id=event_id,
+        type="CaseOpened",
+        schema_version=1,
+        data=data,
+        metadata={},
+        recorded_at=recorded_at,
+    )
     await store.append(
-        conn, case_id=case_id, expected_version=0,
+        conn,
+        case_id=case_id,
+        expected_version=0,
         events=[store.NewEvent(event_id, "CaseOpened", 1, data, {}, digest)],
-        recorded_at=recorded_at, fold_version=0, state={}, clock_row=None, ledger_rows=None,
+        recorded_at=recorded_at,
+        fold_version=0,
+        state={},
+        clock_row=None,
+        ledger_rows=None,
     )
 
 

@@ -29,7 +29,6 @@ from tests.integration.events_fixtures import (
 PROBLEM = "application/problem+json"
 
 
-
 def problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith(PROBLEM), r.headers

@@ -35,7 +35,14 @@ async def test_upgrade_downgrade_upgrade_on_an_empty_database(databases):
     url = await databases.create(migrated=False)
     assert await _tables(url) == set()
     await upgrade_to_head(url)
-    assert {"events", "case_state", "closure_clock", "ledger_pba", "refused_claims", "api_keys"} <= await _tables(url)
+    assert {
+        "events",
+        "case_state",
+        "closure_clock",
+        "ledger_pba",
+        "refused_claims",
+        "api_keys",
+    } <= await _tables(url)
     await downgrade_to_base(url)
     assert await _tables(url) == {"alembic_version"}
     await upgrade_to_head(url)

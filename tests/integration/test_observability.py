@@ -34,8 +34,11 @@ async def ops(database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Api]:
 async def scrape(api: Api) -> Samples:
     response = await api.get("/metrics", role="auditor")
     assert response.status_code == 200, response.text
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(response.text) for s in family.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(response.text)
+        for s in family.samples
+    }
 
 
 def value(samples: Samples, name: str, **labels: str) -> float:
@@ -64,8 +67,12 @@ async def test_metrics_needs_an_auditor_or_admin_key(ops: Api) -> None:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/plain")
         names = {f.name for f in text_string_to_metric_families(response.text)}
-        assert {"caseledger_http_request_duration_seconds", "caseledger_events_appended",
-                "caseledger_feed_lag_seconds", "caseledger_projection_lag_events"} <= names
+        assert {
+            "caseledger_http_request_duration_seconds",
+            "caseledger_events_appended",
+            "caseledger_feed_lag_seconds",
+            "caseledger_projection_lag_events",
+        } <= names
 
 
 async def test_counters_follow_appends_refusals_and_conflicts(ops: Api, case_id: str) -> None:
@@ -95,18 +102,21 @@ async def test_counters_follow_appends_refusals_and_conflicts(ops: Api, case_id:
 async def test_racing_appends_count_every_conflict(ops: Api, case_id: str) -> None:
     assert (await ops.append(case_id, case_opened())).status_code == 201
     before = await scrape(ops)
-    answers = await asyncio.gather(*(
-        ops.append(case_id, employment_started(f"j{i}"), expected_version=1) for i in range(6)))
+    answers = await asyncio.gather(
+        *(ops.append(case_id, employment_started(f"j{i}"), expected_version=1) for i in range(6))
+    )
     after = await scrape(ops)
     statuses = sorted(a.status_code for a in answers)
     assert statuses == [201] + [409] * 5
     conflicts = value(after, "caseledger_version_conflicts_total") - value(
-        before, "caseledger_version_conflicts_total")
+        before, "caseledger_version_conflicts_total"
+    )
     assert conflicts == 5
 
 
 async def test_a_lost_race_is_retried_and_counted(
-        ops: Api, pool: asyncpg.Pool, case_id: str) -> None:
+    ops: Api, pool: asyncpg.Pool, case_id: str
+) -> None:
     """Two appends read version 1; one commits version 2 first, the other hits the unique key,
     counts a lost race and retries to version 3. A held row lock makes the race certain."""
     assert (await ops.append(case_id, case_opened())).status_code == 201
@@ -115,12 +125,14 @@ async def test_a_lost_race_is_retried_and_counted(
         hold = blocker.transaction()
         await hold.start()
         await blocker.execute("SELECT 1 FROM case_state WHERE case_id = $1 FOR UPDATE", case_id)
-        racers = [asyncio.create_task(ops.append(case_id, employment_started(f"j{i}")))
-                  for i in range(2)]
+        racers = [
+            asyncio.create_task(ops.append(case_id, employment_started(f"j{i}"))) for i in range(2)
+        ]
         for _ in range(500):
             waiting = await blocker.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock'")
+                " AND wait_event_type = 'Lock'"
+            )
             if waiting >= 2:
                 break
             await asyncio.sleep(0.01)
@@ -133,7 +145,8 @@ async def test_a_lost_race_is_retried_and_counted(
 
 
 async def test_feed_lag_is_the_age_of_the_transaction_holding_the_horizon(
-        ops: Api, pool: asyncpg.Pool) -> None:
+    ops: Api, pool: asyncpg.Pool
+) -> None:
     async with pool.acquire() as conn, conn.transaction():
         await conn.fetchval("SELECT pg_current_xact_id()")  # now it has an xid
         await asyncio.sleep(0.3)
@@ -154,8 +167,9 @@ async def test_request_id_is_echoed_or_generated_on_every_answer(ops: Api) -> No
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
     assert missing.headers["x-request-id"] == given
-    no_case = await ops.client.get("/cases/case-nobody/events",
-                                   headers={**ops.headers("auditor"), "X-Request-ID": "r404"})
+    no_case = await ops.client.get(
+        "/cases/case-nobody/events", headers={**ops.headers("auditor"), "X-Request-ID": "r404"}
+    )
     assert no_case.status_code == 404 and no_case.headers["x-request-id"] == "r404"
     unauthorized = await ops.client.get("/metrics", headers={"X-Request-ID": "r401"})
     assert unauthorized.status_code == 401 and unauthorized.headers["x-request-id"] == "r401"
@@ -163,20 +177,28 @@ async def test_request_id_is_echoed_or_generated_on_every_answer(ops: Api) -> No
 
 async def test_body_limit_answers_carry_the_request_id(ops: Api) -> None:
     too_big = await ops.client.post(
-        "/cases/c1/events", content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
-        headers={**ops.headers("case_system"), "X-Request-ID": "r413",
-                 "Content-Type": "application/json"})
+        "/cases/c1/events",
+        content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        headers={
+            **ops.headers("case_system"),
+            "X-Request-ID": "r413",
+            "Content-Type": "application/json",
+        },
+    )
     assert too_big.status_code == 413 and too_big.headers["x-request-id"] == "r413"
 
 
 async def test_an_append_is_logged_with_its_id_and_route_but_no_key_or_case_data(
-        ops: Api, case_id: str, log_lines: io.StringIO) -> None:
+    ops: Api, case_id: str, log_lines: io.StringIO
+) -> None:
     employer = f"Quillfeather Secret Employer {uuid.uuid4().hex[:8]}"
     job = employment_started(job_id="job-77")
     job["data"]["employer"] = employer
     response = await ops.client.post(
-        f"/cases/{case_id}/events", json={"events": [case_opened(), job]},
-        headers={**ops.headers("case_system"), "X-Request-ID": "append-req-1"})
+        f"/cases/{case_id}/events",
+        json={"events": [case_opened(), job]},
+        headers={**ops.headers("case_system"), "X-Request-ID": "append-req-1"},
+    )
     assert response.status_code == 201
     text = log_lines.getvalue()
     lines = [json.loads(line) for line in text.splitlines()]
@@ -195,7 +217,8 @@ def test_exceptions_are_logged_by_type_and_stack_not_message() -> None:
         raise ValueError(f"employer={employer}")
     except ValueError:
         record = logging.getLogger("caseledger.test").makeRecord(
-            "caseledger.test", logging.ERROR, __file__, 1, "boom", (), exc_info=sys.exc_info())
+            "caseledger.test", logging.ERROR, __file__, 1, "boom", (), exc_info=sys.exc_info()
+        )
     line = json.loads(JsonFormatter().format(record))
     assert line["error_type"] == "ValueError" and employer not in json.dumps(line)
 
@@ -210,7 +233,8 @@ def test_configure_logging_is_idempotent_and_turns_access_logs_off() -> None:
 
 
 async def test_an_unexpected_error_is_a_500_problem_with_the_request_id(
-        log_lines: io.StringIO) -> None:
+    log_lines: io.StringIO,
+) -> None:
     from app.main import create_app
     from app.settings import Settings
 
@@ -229,15 +253,22 @@ async def test_an_unexpected_error_is_a_500_problem_with_the_request_id(
     assert response.headers["content-type"] == "application/problem+json"
     lines = [json.loads(line) for line in log_lines.getvalue().splitlines()]
     logged = next(r for r in lines if r.get("request_id") == "r500" and "route" in r)
-    assert logged == {**logged, "route": "/boom/{case_id}", "status": 500, "level": "ERROR",
-                      "code": "internal_error", "case_id": "c-9"}
+    assert logged == {
+        **logged,
+        "route": "/boom/{case_id}",
+        "status": 500,
+        "level": "ERROR",
+        "code": "internal_error",
+        "case_id": "c-9",
+    }
     unexpected = next(r for r in lines if r["logger"] == "caseledger.problems")
     assert unexpected["request_id"] == "r500" and unexpected["error_type"] == "RuntimeError"
     assert employer not in log_lines.getvalue()
 
 
 async def test_a_request_cancelled_before_its_answer_is_logged_as_499(
-        log_lines: io.StringIO) -> None:
+    log_lines: io.StringIO,
+) -> None:
     from app.observability_metrics import Metrics
     from app.observability_middleware import RequestObservability
 
@@ -245,8 +276,12 @@ async def test_a_request_cancelled_before_its_answer_is_logged_as_499(
         await asyncio.sleep(10)
 
     middleware = RequestObservability(slow, Metrics())
-    scope = {"type": "http", "method": "GET", "path": "/slow",
-             "headers": [(b"x-request-id", b"gone-1")]}
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/slow",
+        "headers": [(b"x-request-id", b"gone-1")],
+    }
     task = asyncio.create_task(middleware(scope, None, None))  # type: ignore[arg-type]
     await asyncio.sleep(0.01)
     task.cancel()

@@ -17,10 +17,19 @@ def test_openapi_file_matches_the_app():
 
 def test_every_contract_endpoint_is_documented_with_problem_errors():
     doc = build_openapi(create_app())
-    for path in ("/cases/{case_id}/events", "/events", "/cases/{case_id}/closure-clock",
-                 "/closure-clock/worklist", "/cases/{case_id}/ledger", "/providers/{provider_id}/ledger",
-                 "/cases/{case_id}/history", "/cases/{case_id}/verify",
-                 "/cases/{case_id}/post-employment-services/evaluate", "/healthz", "/readyz"):
+    for path in (
+        "/cases/{case_id}/events",
+        "/events",
+        "/cases/{case_id}/closure-clock",
+        "/closure-clock/worklist",
+        "/cases/{case_id}/ledger",
+        "/providers/{provider_id}/ledger",
+        "/cases/{case_id}/history",
+        "/cases/{case_id}/verify",
+        "/cases/{case_id}/post-employment-services/evaluate",
+        "/healthz",
+        "/readyz",
+    ):
         assert path in doc["paths"], path
     append = doc["paths"]["/cases/{case_id}/events"]["post"]
     assert "application/problem+json" in append["responses"]["409"]["content"]

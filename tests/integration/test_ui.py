@@ -261,8 +261,9 @@ async def test_known_at_shows_the_case_as_it_was_known(api, case_id):
     await _rich_case(api, case_id)
     stream = (await api.get(f"/cases/{case_id}/events", role="auditor")).json()["events"]
     known_at = stream[13]["recorded_at"]  # v14, the wrong payment, before its retraction (v15)
-    then = await api.get(f"/ui/cases/{case_id}", role="auditor",
-                         params={"known_at": known_at, "as_of": "2024-04-10"})
+    then = await api.get(
+        f"/ui/cases/{case_id}", role="auditor", params={"known_at": known_at, "as_of": "2024-04-10"}
+    )
     assert then.status_code == 200
     assert 'data-version="14"' in then.text and 'data-version="15"' not in then.text
     assert 'data-retracted="yes"' not in then.text

@@ -10,21 +10,39 @@ from pydantic import ValidationError
 from app.events import EVENT_TYPES, parse_event
 from app.events.registry import UnknownEventType, UnsupportedSchemaVersion
 
-JOB = {"job_id": "j1", "start_date": "2024-02-01", "employer": "Acme", "soc_code": "35-2014",
-       "hours_per_week": 30, "hourly_wage": "15.50"}
+JOB = {
+    "job_id": "j1",
+    "start_date": "2024-02-01",
+    "employer": "Acme",
+    "soc_code": "35-2014",
+    "hours_per_week": 30,
+    "hourly_wage": "15.50",
+}
 
 
 def test_every_contract_event_type_is_registered_under_its_stable_name():
     assert set(EVENT_TYPES) == {
-        "CaseOpened", "IPEAmended", "EmploymentStarted", "EmploymentEnded",
-        "EmploymentFollowUpCancelled", "CaseClosed", "AuthorizationIssued", "AuthorizationPaid",
-        "AuthorizationCancelled", "M4Ended", "PBAOpened", "PBAMilestoneReached", "PBAEnded",
+        "CaseOpened",
+        "IPEAmended",
+        "EmploymentStarted",
+        "EmploymentEnded",
+        "EmploymentFollowUpCancelled",
+        "CaseClosed",
+        "AuthorizationIssued",
+        "AuthorizationPaid",
+        "AuthorizationCancelled",
+        "M4Ended",
+        "PBAOpened",
+        "PBAMilestoneReached",
+        "PBAEnded",
         "EventRetracted",
     }
-    assert all(model.TYPE == name for name, model in EVENT_TYPES.items())
+    assert all(name == model.TYPE for name, model in EVENT_TYPES.items())
 
 
-@pytest.mark.parametrize("bad_date", ["2024-02-30", "2024-2-1", "20240201", 0, "2024-02-01T00:00:00"])
+@pytest.mark.parametrize(
+    "bad_date", ["2024-02-30", "2024-2-1", "20240201", 0, "2024-02-01T00:00:00"]
+)
 def test_business_dates_must_be_real_calendar_dates(bad_date):
     with pytest.raises(ValidationError):
         parse_event("EmploymentStarted", {**JOB, "start_date": bad_date})
@@ -48,14 +66,28 @@ def test_soc_codes_enums_booleans_and_unknown_fields_are_exact():
 
 def test_an_authorization_cannot_end_before_it_starts():
     with pytest.raises(ValidationError, match="end_date"):
-        parse_event("AuthorizationIssued", {
-            "authorization_id": "a1", "provider_id": "p1", "service_category": "job_coaching",
-            "start_date": "2024-03-02", "end_date": "2024-03-01", "amount": "10.00"})
+        parse_event(
+            "AuthorizationIssued",
+            {
+                "authorization_id": "a1",
+                "provider_id": "p1",
+                "service_category": "job_coaching",
+                "start_date": "2024-03-02",
+                "end_date": "2024-03-01",
+                "amount": "10.00",
+            },
+        )
 
 
 def test_milestone_evidence_must_belong_to_the_milestone():
-    claim = {"pba_id": "pba1", "milestone": "placement_plan_signed", "reached_on": "2024-03-01",
-             "authorization_id": "a1", "signed_by": ["consumer"], "face_to_face": True}
+    claim = {
+        "pba_id": "pba1",
+        "milestone": "placement_plan_signed",
+        "reached_on": "2024-03-01",
+        "authorization_id": "a1",
+        "signed_by": ["consumer"],
+        "face_to_face": True,
+    }
     assert parse_event("PBAMilestoneReached", claim).signed_by == ["consumer"]
     with pytest.raises(ValidationError, match="not evidence"):
         parse_event("PBAMilestoneReached", {**claim, "placement_type": "individual"})
