@@ -43,26 +43,70 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
+class _BoundedPool(asyncpg.Pool):
+    """A pool whose waits are bounded when no timeout is given.
+
+    asyncpg waits without limit by default in two places that a database that
+    hangs (stopped process, lost network) turns into a hung request: `acquire()`
+    while every connection is busy, and `release()` of a connection whose query
+    timed out, until the server acknowledges the cancel request. Here `acquire()`
+    waits at most `acquire_timeout` and `release()` at most `release_timeout`
+    (then the connection is terminated, never reused): the request fails with
+    TimeoutError, which the service answers with 503 `database_unavailable`.
+    """
+
+    def __init__(self, *args: Any, acquire_timeout: float | None, release_timeout: float,
+                 **kwargs: Any) -> None:
+        self._acquire_timeout = acquire_timeout
+        self._release_timeout = release_timeout
+        super().__init__(*args, **kwargs)
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        return super().acquire(timeout=self._acquire_timeout if timeout is None else timeout)
+
+    async def release(self, connection: Any, *, timeout: float | None = None) -> None:
+        await super().release(connection, timeout=self._release_timeout if timeout is None else timeout)
+
+
 async def create_pool(
     url: str, *, min_size: int = 2, max_size: int = 10, statement_timeout_ms: int = 5000,
-    connect_timeout_s: float = 3.0,
+    connect_timeout_s: float = 3.0, acquire_timeout_s: float | None = None,
 ) -> asyncpg.Pool:
+    """The pool; every wait on the database is bounded (a dead or hung server gives errors, not hangs).
+
+    - connect: `connect_timeout_s` per new connection;
+    - a statement: PostgreSQL's `statement_timeout`, and on the client `command_timeout`
+      one second later (for a server that no longer answers at all);
+    - acquire: `acquire_timeout_s` (default: the larger of the connect and statement timeouts);
+    - release after a timed-out statement: `connect_timeout_s` for the cancel request.
+    A `statement_timeout_ms` of 0 (none) leaves statements and acquire unbounded.
+    """
     dsn, options = asyncpg_dsn(url)
-    pool = await asyncpg.create_pool(
+    statement_timeout_s = statement_timeout_ms / 1000 if statement_timeout_ms > 0 else None
+    if acquire_timeout_s is None and statement_timeout_s is not None:
+        acquire_timeout_s = max(connect_timeout_s, statement_timeout_s)
+    pool = _BoundedPool(
         dsn,
+        acquire_timeout=acquire_timeout_s,
+        release_timeout=connect_timeout_s,
         min_size=min_size,
         max_size=max_size,
+        max_queries=50000,
+        max_inactive_connection_lifetime=300.0,
         init=_init_connection,
         reset=_keep_session,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
         timeout=connect_timeout_s,
-        command_timeout=max(statement_timeout_ms / 1000 * 2, 10),
+        command_timeout=statement_timeout_s + 1 if statement_timeout_s is not None else None,
         server_settings={
             "statement_timeout": str(statement_timeout_ms),
             "application_name": "caseledger",
         },
         **options,
     )
-    assert pool is not None
+    await pool
     return pool
 
 

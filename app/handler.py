@@ -105,18 +105,15 @@ def validate(proposed: Sequence[Proposed], principal: Principal) -> list[Validat
             )
             errors.extend({**e, "loc": ["events", index, "data", *e["loc"]]} for e in found)
             continue
-        metadata = {
-            k: v for k, v in item.metadata.items() if k not in CLIENT_METADATA_KEYS_SET_BY_SERVER
-        }
+        metadata = {k: v for k, v in item.metadata.items() if k not in CLIENT_METADATA_KEYS_SET_BY_SERVER}
         metadata["actor"] = principal.actor
+        data = event.to_json_dict()
+        unstorable = _unstorable(data, metadata)
+        if unstorable:
+            errors.append({"loc": ["events", index], "msg": unstorable, "type": "unstorable"})
+            continue
         validated.append(
-            Validated(
-                item.event_id or uuid4(),
-                item.event_id is not None,
-                event,
-                event.to_json_dict(),
-                metadata,
-            )
+            Validated(item.event_id or uuid4(), item.event_id is not None, event, data, metadata)
         )
     if errors:
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
@@ -125,6 +122,17 @@ def validate(proposed: Sequence[Proposed], principal: Principal) -> list[Validat
     if len(set(ids)) != len(ids):
         raise Problem(422, "invalid_event", "the same event_id appears twice in one append")
     return validated
+
+
+def _unstorable(data: dict[str, Any], metadata: dict[str, Any]) -> str | None:
+    """PostgreSQL's jsonb holds no NUL character and orjson no integer past 64 bits."""
+    try:
+        encoded = orjson.dumps([data, metadata])
+    except (orjson.JSONEncodeError, TypeError) as exc:
+        return f"not storable as JSON: {exc}"
+    if b"\\u0000" in encoded:
+        return "a NUL character (U+0000) cannot be stored"
+    return None
 
 
 def _version_conflict(expected: int | None, current: int) -> Problem:
@@ -153,9 +161,7 @@ def _provider_refusal(principal: Principal, state: CaseState, item: Validated) -
         return None
     if pba_provider(state.ledger, getattr(item.event, "pba_id", "")) == principal.provider_id:
         return None
-    return Refusal(
-        "provider_owns_pba", "no open PBA of this provider on this case", code="case_not_found"
-    )
+    return Refusal("provider_owns_pba", "no open PBA of this provider on this case", code="case_not_found")
 
 
 def _refusal_problem(refusal: Refusal, index: int, event: Validated) -> Problem:
@@ -200,9 +206,7 @@ class AppendHandler:
         expected_version: int | None,
         proposed: Sequence[Proposed],
     ) -> Appended:
-        if principal.role == "provider" and any(
-            p.type not in PROVIDER_EVENT_TYPES for p in proposed
-        ):
+        if principal.role == "provider" and any(p.type not in PROVIDER_EVENT_TYPES for p in proposed):
             raise Problem(
                 403,
                 "forbidden",
@@ -219,13 +223,12 @@ class AppendHandler:
                     )
                 except asyncpg.UniqueViolationError as exc:
                     self.on_conflict()
-                    if (
-                        exc.constraint_name == "events_case_version_key"
-                        and expected_version is not None
-                    ):
-                        raise _version_conflict(
-                            expected_version, await store.current_version(conn, case_id)
-                        ) from None
+                    if exc.constraint_name == "events_case_version_key" and expected_version is not None:
+                        # A retry that overlapped its original finds the original's answer.
+                        head = await store.load_head(conn, case_id, client_ids)
+                        if head.existing:
+                            return self._replay_of_earlier_append(case_id, batch, head.existing)
+                        raise _version_conflict(expected_version, head.version) from None
                     mode = "contended"
                     continue
                 except _Refused as refused:
@@ -241,10 +244,7 @@ class AppendHandler:
         self, conn: asyncpg.Connection, principal: Principal, case_id: str, refused: _Refused
     ) -> None:
         self.on_refusal(refused.refusal.rule)
-        if (
-            refused.item.event.TYPE == "PBAMilestoneReached"
-            and refused.refusal.code == "rule_violation"
-        ):
+        if refused.item.event.TYPE == "PBAMilestoneReached" and refused.refusal.code == "rule_violation":
             await self._keep_refused_claim(
                 conn, principal, case_id, refused.state, refused.item, refused.refusal
             )
@@ -330,9 +330,7 @@ class AppendHandler:
         batch: Sequence[Validated],
         client_ids: list[UUID],
     ) -> Appended:
-        head = await store.load_head(
-            conn, case_id, client_ids, cached_version=self.cache.version_of(case_id)
-        )
+        head = await store.load_head(conn, case_id, client_ids, cached_version=self.cache.version_of(case_id))
         if head.existing:
             return self._replay_of_earlier_append(case_id, batch, head.existing)
         if expected_version is not None and expected_version != head.version:
@@ -350,9 +348,7 @@ class AppendHandler:
     ) -> tuple[CaseState, list[Fact] | None]:
         """The current state; with the whole history too when a retraction needs it."""
         if any(isinstance(v.event, EventRetracted) for v in batch):
-            history = (
-                [to_fact(e) for e in await store.read_stream(conn, case_id)] if head.version else []
-            )
+            history = [to_fact(e) for e in await store.read_stream(conn, case_id)] if head.version else []
             return replay(history), history
         if head.version == 0:
             return CaseState(), None
@@ -393,9 +389,7 @@ class AppendHandler:
             if history is not None:
                 history.append(fact)
                 state = (
-                    replay(history)
-                    if isinstance(item.event, EventRetracted)
-                    else evolve_case(state, fact)
+                    replay(history) if isinstance(item.event, EventRetracted) else evolve_case(state, fact)
                 )
             else:
                 state = evolve_case(state, fact)
@@ -411,9 +405,7 @@ class AppendHandler:
         refusal: Refusal,
     ) -> None:
         """A refused milestone claim is kept once, so the ledger can list it with its reason."""
-        claim = orjson.dumps(
-            {"type": item.event.TYPE, "data": item.data}, option=orjson.OPT_SORT_KEYS
-        )
+        claim = orjson.dumps({"type": item.event.TYPE, "data": item.data}, option=orjson.OPT_SORT_KEYS)
         key = str(item.event_id) if item.client_supplied_id else hashlib.sha256(claim).hexdigest()
         pba_id = item.data.get("pba_id")
         await conn.execute(
@@ -468,9 +460,7 @@ class AppendHandler:
         clock_before, ledger_before = self._rows_before(case_id, head.version, before)
         # Most events touch only one of the two folds; an untouched fold keeps its rows.
         clock_after = clock_before if after.clock is before.clock else clock_row(after, self.policy)
-        ledger_after = (
-            ledger_before if after.ledger is before.ledger else ledger_rows(after, self.policy)
-        )
+        ledger_after = ledger_before if after.ledger is before.ledger else ledger_rows(after, self.policy)
         new_version = head.version + len(batch)
         snapshot_due = (
             head.version == 0

@@ -13,7 +13,7 @@ import asyncpg
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import observability
+from app import observability, ui
 from app.api import admin, audit, clock, events, health, ledger
 from app.auth import KeyCache
 from app.context import AppContext
@@ -25,8 +25,16 @@ from app.problems import Problem, install_problem_handlers, problem_response
 from app.settings import Settings, get_settings
 
 log = logging.getLogger("caseledger")
+# What a database that is down, restarting or hung raises (answered 503, never 500):
+# OperatorInterventionError covers 57P01 admin_shutdown and 57P02 crash_shutdown (the
+# server stops under a running statement), 57P03 cannot_connect_now (starting up or
+# shutting down) and 57014 query_canceled (statement_timeout); InternalClientError is what
+# asyncpg raises on a pooled connection that received the server's FATAL shutdown message
+# while idle ("cannot switch to state ..."); TimeoutError: connect, acquire or command
+# timeout (app.db bounds each).
 DATABASE_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-                 asyncpg.CannotConnectNowError, asyncpg.QueryCanceledError, TimeoutError)
+                 asyncpg.OperatorInterventionError, asyncpg.InternalClientError,
+                 asyncpg.TooManyConnectionsError, TimeoutError)
 
 
 class BodyLimit:
@@ -120,7 +128,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     install_problem_handlers(app)
     observability.install(app, settings)
     _install_database_down_handler(app)
-    for module in (health, events, clock, ledger, audit, admin, observability):
+    for module in (health, events, clock, ledger, audit, admin, observability, ui):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
@@ -128,9 +136,11 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
 
 def _install_database_down_handler(app: FastAPI) -> None:
     async def database_down(request: Any, exc: Exception) -> Any:
-        log.warning("database unavailable: %s", type(exc).__name__)
-        return problem_response(Problem(503, "database_unavailable",
-                                        "the database is not reachable; try again shortly"), request)
+        log.warning("database unavailable: %s: %s", type(exc).__name__, str(exc)[:200])
+        response = problem_response(Problem(503, "database_unavailable",
+                                            "the database is not reachable; try again shortly"), request)
+        response.headers["Retry-After"] = "1"
+        return response
 
     for exc_type in DATABASE_DOWN:
         app.add_exception_handler(exc_type, database_down)

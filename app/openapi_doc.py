@@ -46,6 +46,7 @@ PROBLEM_SCHEMA = {
     "additionalProperties": True,
 }
 _ERRORS = {
+    "400": "A body that is not readable JSON text (malformed_request)",
     "401": "No API key, or an unknown or revoked one",
     "403": "The key's role may not do this",
     "404": "Not found (case_not_found)",
@@ -59,9 +60,7 @@ _ERRORS = {
 def _problem(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        },
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
 
 

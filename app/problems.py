@@ -70,8 +70,7 @@ def problem_response(problem: Problem, request: Request | None = None) -> Respon
 def validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Pydantic's errors without echoing the input back (it may hold case data)."""
     return [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-        for e in errors
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors
     ]
 
 
@@ -92,7 +91,7 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
 
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed"}
+    codes = {400: "malformed_request", 404: "not_found", 405: "method_not_allowed"}
     code = codes.get(exc.status_code, "http_error")
     return problem_response(Problem(exc.status_code, code, str(exc.detail)), request)
 

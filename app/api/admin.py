@@ -21,7 +21,7 @@ class KeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Literal["case_system", "provider", "auditor", "admin"]
     provider_id: str | None = Field(None, pattern=IDENTIFIER_PATTERN)
-    label: str | None = Field(None, max_length=200)
+    label: str | None = Field(None, max_length=200, pattern=r"^[^\x00]*$")
 
 
 class KeyOut(BaseModel):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from app import store
-from app.api.deps import CaseId, Ctx, JSONResponse, require
+from app.api.deps import CaseId, Ctx, JSONResponse, KnownAt, require
 from app.auth import Principal
 from app.history import case_history
 from app.problems import Problem
@@ -23,10 +23,8 @@ async def history(
     case_id: CaseId,
     ctx: Ctx,
     who: Auditor,
-    known_at: Annotated[datetime | None, Query(description="only events recorded by then")] = None,
-    as_of: Annotated[
-        date | None, Query(description="judge the clock's status on this date")
-    ] = None,
+    known_at: KnownAt = None,
+    as_of: Annotated[date | None, Query(description="judge the clock's status on this date")] = None,
 ) -> JSONResponse:
     """Every event in order, retracted ones marked, with what each changed in clock and ledger."""
     async with ctx.pool.acquire() as conn:

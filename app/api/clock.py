@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from app import reads
-from app.api.deps import CaseId, Ctx, JSONResponse, require, today
+from app.api.deps import CaseId, Ctx, JSONResponse, KnownAt, require, today
 from app.auth import Principal
 from app.domain.case import clock_view
 from app.domain.clock import status_on
@@ -58,15 +58,11 @@ async def get_closure_clock(
     ctx: Ctx,
     who: Reader,
     as_of: Annotated[date | None, Query(description="evaluation date (default today, UTC)")] = None,
-    known_at: Annotated[
-        datetime | None, Query(description="fold only events recorded by then")
-    ] = None,
+    known_at: KnownAt = None,
 ) -> JSONResponse:
     """Where the case stands on the 90-day timeline, and what still holds it (contract 3.8)."""
     async with ctx.pool.acquire() as conn:
-        state, version = await reads.case_state(
-            conn, case_id, known_at=known_at, cache=ctx.handler.cache
-        )
+        state, version = await reads.case_state(conn, case_id, known_at=known_at, cache=ctx.handler.cache)
     day = as_of or today()
     view = clock_view(state, day, ctx.policy)
     return JSONResponse(
@@ -91,9 +87,7 @@ async def closure_worklist(
     who: Reader,
     status: Status | None = None,
     eligible_by: Annotated[date | None, Query(description="eligible_on on or before")] = None,
-    as_of: Annotated[
-        date | None, Query(description="evaluation date for status (default today)")
-    ] = None,
+    as_of: Annotated[date | None, Query(description="evaluation date for status (default today)")] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
@@ -103,9 +97,7 @@ async def closure_worklist(
         try:
             decode_cursor(cursor)
         except ValueError:
-            raise Problem(
-                422, "invalid_request", "cursor is not one this service gave out"
-            ) from None
+            raise Problem(422, "invalid_request", "cursor is not one this service gave out") from None
     async with ctx.pool.acquire() as conn:
         rows = await worklist(
             conn, as_of=day, status=status, eligible_by=eligible_by, cursor=cursor, limit=limit + 1
@@ -123,9 +115,7 @@ async def closure_worklist(
         }
         for r in page
     ]
-    next_cursor = (
-        encode_cursor(page[-1]["eligible_on"], page[-1]["case_id"]) if len(rows) > limit else None
-    )
+    next_cursor = encode_cursor(page[-1]["eligible_on"], page[-1]["case_id"]) if len(rows) > limit else None
     return JSONResponse({"as_of": day, "items": items, "next_cursor": next_cursor})
 
 

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, Path, Request
-from starlette.responses import Response
+from fastapi import Depends, Path, Query, Request
+from pydantic import AfterValidator
+from starlette.responses import JSONResponse as StarletteJSONResponse
 
 from app.auth import Principal, Role
 from app.context import AppContext
@@ -16,10 +17,9 @@ from app.events.types import IDENTIFIER_PATTERN
 from app.problems import Problem
 
 
-class JSONResponse(Response):
-    """orjson-encoded JSON: the read models are hot paths."""
-
-    media_type = "application/json"
+class JSONResponse(StarletteJSONResponse):
+    """orjson-encoded JSON: the read models are hot paths. (A JSONResponse subclass, so
+    FastAPI documents each route's response model in the OpenAPI document.)"""
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content, default=_default)
@@ -38,9 +38,7 @@ async def get_context(request: Request) -> AppContext:
 
 
 Ctx = Annotated[AppContext, Depends(get_context)]
-CaseId = Annotated[
-    str, Path(pattern=IDENTIFIER_PATTERN, description="The case system's case number")
-]
+CaseId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="The case system's case number")]
 ProviderId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN)]
 
 
@@ -71,6 +69,23 @@ def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
         return principal
 
     return check
+
+
+def utc_known_at(value: datetime | None) -> datetime | None:
+    """A recorded-at bound as UTC; a naive time is taken as UTC; years 1-9999 only."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except OverflowError:
+        raise ValueError("known_at must lie within years 1-9999 in UTC") from None
+
+
+KnownAt = Annotated[
+    datetime | None,
+    AfterValidator(utc_known_at),
+    Query(description="only events recorded by then (a timestamp; UTC unless it says otherwise)"),
+]
 
 
 def today() -> date:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import store
-from app.api.deps import CaseId, Ctx, JSONResponse, require
+from app.api.deps import CaseId, Ctx, JSONResponse, KnownAt, require
 from app.auth import Principal
 from app.handler import Proposed
 from app.problems import Problem
@@ -96,14 +96,12 @@ async def read_case_events(
     case_id: CaseId,
     ctx: Ctx,
     who: Reader,
-    from_version: Annotated[int, Query(ge=1)] = 1,
-    known_at: Annotated[datetime | None, Query(description="only events recorded by then")] = None,
+    from_version: Annotated[int, Query(ge=1, le=2**31 - 1)] = 1,
+    known_at: KnownAt = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> JSONResponse:
     async with ctx.pool.acquire() as conn:
-        events = await store.read_stream(
-            conn, case_id, from_version=from_version, known_at=known_at
-        )
+        events = await store.read_stream(conn, case_id, from_version=from_version, known_at=known_at)
         if not events and from_version == 1:
             raise Problem(404, "case_not_found", f"no case {case_id} (as known at that time)")
     page = events[:limit]
@@ -121,11 +119,9 @@ async def read_case_events(
 async def read_feed(
     ctx: Ctx,
     who: Reader,
-    after: Annotated[int, Query(ge=0, description="the last position you have seen")] = 0,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1, description="the last position you have seen")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    wait: Annotated[
-        float, Query(ge=0, le=30, description="long poll: seconds to wait for a new event")
-    ] = 0,
+    wait: Annotated[float, Query(ge=0, le=30, description="long poll: seconds to wait for a new event")] = 0,
 ) -> JSONResponse:
     deadline = time.monotonic() + wait
     delay = 0.02

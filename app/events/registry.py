@@ -96,17 +96,13 @@ def upcast(event_type: str, schema_version: int, data: dict[str, Any]) -> dict[s
     while schema_version < target:
         step = UPCASTERS.get((event_type, schema_version))
         if step is None:
-            raise UnsupportedSchemaVersion(
-                f"no upcaster from {event_type} schema_version {schema_version}"
-            )
+            raise UnsupportedSchemaVersion(f"no upcaster from {event_type} schema_version {schema_version}")
         data = step(data)
         schema_version += 1
     return data
 
 
-def parse_event(
-    event_type: str, data: Mapping[str, Any], schema_version: int | None = None
-) -> EventData:
+def parse_event(event_type: str, data: Mapping[str, Any], schema_version: int | None = None) -> EventData:
     """Validate a payload into its event model, upcasting an older shape first.
 
     Raises UnknownEventType, UnsupportedSchemaVersion or pydantic's ValidationError.

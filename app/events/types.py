@@ -18,6 +18,9 @@ IDENTIFIER_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONEY = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
 _CENTS = Decimal("0.01")
+# Business dates of a VR case; the bound keeps date arithmetic (clock start plus
+# the policy's wait) far from date.max.
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2999, 12, 31)
 
 
 def _calendar_date(value: object) -> date:
@@ -26,9 +29,12 @@ def _calendar_date(value: object) -> date:
     if not isinstance(value, str) or not _ISO_DATE.match(value):
         raise ValueError("must be a calendar date written YYYY-MM-DD")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise ValueError(f"{value!r} is not a real calendar date") from exc
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValueError(f"must lie between {EARLIEST_DATE} and {LATEST_DATE}")
+    return day
 
 
 def _money(value: object) -> Decimal:
@@ -73,9 +79,7 @@ Hours = Annotated[
     Decimal,
     BeforeValidator(_decimal_number),
     Field(gt=0, le=168),
-    PlainSerializer(
-        lambda v: float(v) if v != v.to_integral() else int(v), return_type=float | int
-    ),
+    PlainSerializer(lambda v: float(v) if v != v.to_integral() else int(v), return_type=float | int),
 ]
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
 Category = Annotated[str, Field(min_length=1, max_length=64)]

@@ -155,9 +155,7 @@ def ledger_changes(changed: dict[str, Any]) -> str:
             for k in LEDGER_FIELDS
             if before.get(k) != after.get(k)
         ]
-        out.append(
-            f'<span class="chg">PBA {esc(pba_id)}: {"; ".join(diffs) or "no amounts"}</span>'
-        )
+        out.append(f'<span class="chg">PBA {esc(pba_id)}: {"; ".join(diffs) or "no amounts"}</span>')
     return "".join(out)
 
 

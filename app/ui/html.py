@@ -56,9 +56,7 @@ def attrs(**values: Any) -> str:
     return "".join(parts)
 
 
-def page(
-    title: str, body: str, *, status: int = 200, headers: dict[str, str] | None = None
-) -> HTMLResponse:
+def page(title: str, body: str, *, status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
     """A complete page: `title` is plain text (escaped here), `body` is already-built HTML."""
     nonce = secrets.token_urlsafe(16)
     document = (

@@ -26,8 +26,7 @@ def facts(view: ClockView, ledgers: Sequence[PbaLedger], version: int, events: i
         return f'<div class="fact"><b>{value}</b><span>{esc(label)}</span></div>'
 
     total = {
-        k: sum((getattr(p, k) for p in ledgers), Decimal("0"))
-        for k in ("earned", "paid", "outstanding")
+        k: sum((getattr(p, k) for p in ledgers), Decimal("0")) for k in ("earned", "paid", "outstanding")
     }
     return (
         '<div class="facts">'
@@ -84,16 +83,14 @@ def _pba_table(p: PbaLedger) -> str:
         f'<td class="nowrap">{esc(m.reached_on)}</td>'
         f'<td class="mono">{esc(m.authorization_id)}</td>'
         + "".join(
-            f'<td class="num">{esc(text(v))}</td>'
-            for v in (m.amount, m.authorized, m.paid, m.outstanding)
+            f'<td class="num">{esc(text(v))}</td>' for v in (m.amount, m.authorized, m.paid, m.outstanding)
         )
         + "</tr>"
         + (f'<tr><td colspan="7" class="note">{esc(m.note)}</td></tr>' if m.note else "")
         for m in p.milestones
     )
     totals = "".join(
-        f'<td class="num"><b>{esc(text(v))}</b></td>'
-        for v in (p.earned, p.authorized, p.paid, p.outstanding)
+        f'<td class="num"><b>{esc(text(v))}</b></td>' for v in (p.earned, p.authorized, p.paid, p.outstanding)
     )
     anomalies = "".join(f'<li class="anomaly">{esc(a)}</li>' for a in p.anomalies)
     return (

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.responses import Response
 
 from app import store
-from app.api.deps import CaseId, Ctx, today
+from app.api.deps import CaseId, Ctx, today, utc_known_at
 from app.auth import Principal
 from app.events.types import IDENTIFIER_PATTERN
 from app.handler import to_fact
@@ -79,8 +79,9 @@ def _parse(adapter: TypeAdapter[Any], value: str | None, name: str) -> Any:
     if value is None or not value.strip():
         return None
     try:
-        return adapter.validate_python(value.strip())
-    except ValidationError:
+        parsed = adapter.validate_python(value.strip())
+        return utc_known_at(parsed) if adapter is not _DATE else parsed
+    except (ValidationError, ValueError):
         raise ValueError(
             f"{name} {value!r} is not a valid {'date' if adapter is _DATE else 'timestamp'}"
         ) from None

@@ -61,9 +61,7 @@ def _cross_site(request: Request) -> bool:
     if request.headers.get("sec-fetch-site") == "cross-site":
         return True
     origin = request.headers.get("origin")
-    return origin is not None and (
-        origin == "null" or urlsplit(origin).netloc != request.headers.get("host")
-    )
+    return origin is not None and (origin == "null" or urlsplit(origin).netloc != request.headers.get("host"))
 
 
 def _https(request: Request) -> bool:
@@ -134,7 +132,5 @@ async def sign_out(request: Request) -> Response:
     if _cross_site(request):
         return message(None, "Refused", "A sign-out form must be sent from this site.", 403)
     response = redirect("/ui/sign-in")
-    response.delete_cookie(
-        KEY_COOKIE, path="/", httponly=True, samesite="strict", secure=_https(request)
-    )
+    response.delete_cookie(KEY_COOKIE, path="/", httponly=True, samesite="strict", secure=_https(request))
     return response

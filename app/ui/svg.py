@@ -123,15 +123,11 @@ def _span(s: Span, axis: _Axis, row_top: float, plot_end: float, marks: list[flo
     tx, anchor = _span_label(x1, w, len(label) * CHAR_W + 10, marks)
     parts = [f'<rect x="{x1}" y="{y}" width="{w}" height="{BAR_H}" rx="3"/>']
     if s.end is None:
-        parts.append(
-            f'<path class="more" d="M{plot_end} {y - 3} l9 {BAR_H / 2 + 3} l-9 {BAR_H / 2 + 3}z"/>'
-        )
+        parts.append(f'<path class="more" d="M{plot_end} {y - 3} l9 {BAR_H / 2 + 3} l-9 {BAR_H / 2 + 3}z"/>')
     if s.retracted:
         parts.append(f'<line class="strike" x1="{x1}" x2="{x1 + w}" y1="{mid}" y2="{mid}"/>')
     if label:
-        parts.append(
-            f'<text x="{tx}" y="{y + BAR_H - 3}" text-anchor="{anchor}">{esc(label)}</text>'
-        )
+        parts.append(f'<text x="{tx}" y="{y + BAR_H - 3}" text-anchor="{anchor}">{esc(label)}</text>')
     title = s.title + (f". RETRACTED: {s.retracted}" if s.retracted else "")
     cls = f"span {s.kind}" + (" retracted" if s.retracted else "")
     return (
@@ -164,9 +160,7 @@ def _marks(marks: list[Mark], axis: _Axis, row_top: float) -> str:
         x, y = axis.x(m.on), row_top + BAR_Y + BAR_H / 2
         ty = row_top + 11 if level % 2 == 0 else row_top + ROW_H - 3
         tx = x - 4 if anchor == "start" else x - 12
-        slash = (
-            f'<path class="strike" d="M{x - 8} {y + 8}L{x + 8} {y - 8}"/>' if m.retracted else ""
-        )
+        slash = f'<path class="strike" d="M{x - 8} {y + 8}L{x + 8} {y - 8}"/>' if m.retracted else ""
         title = m.title + (f". RETRACTED: {m.retracted}" if m.retracted else "")
         cls = f"mark {m.kind}" + (" retracted" if m.retracted else "")
         data = attrs(

@@ -33,8 +33,7 @@ CASE_MARKS: dict[str, Callable[[Any], tuple[date, str, str, str]]] = {
         d.amended_on,
         "case",
         "IPE amended",
-        f"IPE amended on {d.amended_on}: "
-        f"adds {text(d.service_categories_added) or 'no categories'}",
+        f"IPE amended on {d.amended_on}: adds {text(d.service_categories_added) or 'no categories'}",
     ),
     "EmploymentFollowUpCancelled": lambda d: (
         d.cancelled_on,
@@ -131,8 +130,7 @@ def _authorization(rows: Rows, e: Entry, later: Later) -> None:
             continue
         full = "paid in full" if p.paid_in_full else "partial payment"
         title = (
-            f"Payment of {money(p.amount)} on {p.payment_date} ({full}) "
-            f"on authorization {p.authorization_id}"
+            f"Payment of {money(p.amount)} on {p.payment_date} ({full}) on authorization {p.authorization_id}"
         )
         kind = "pay-full" if p.paid_in_full else "pay-partial"
         row.marks.append(x.mark(p.payment_date, kind, money(p.amount), title))
@@ -158,8 +156,7 @@ def _milestone(rows: Rows, e: Entry, later: Later) -> None:
             d.reached_on,
             "milestone",
             name,
-            f"PBA {d.pba_id}: {name} reached on "
-            f"{d.reached_on} (authorization {d.authorization_id})",
+            f"PBA {d.pba_id}: {name} reached on {d.reached_on} (authorization {d.authorization_id})",
         )
     )
 

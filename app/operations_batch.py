@@ -1,0 +1,179 @@
+"""Deciding one batch of imported lines: three queries, then the API's own deciders in Python.
+
+One query finds which event_ids are already stored (skipped, or an idempotency
+conflict); `app.operations_heads` loads where each case stands (two more). Then
+each case's lines meet `decide_case` / `decide_retraction` in file order, as
+`AppendHandler` decides them, except that a refused line is left out and the
+case's later lines are decided against the state without it. The result is one
+`caseledger_append` argument tuple per case, for the caller to write.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from app.domain.case import (
+    CaseState,
+    decide_case,
+    decide_retraction,
+    evolve_case,
+    replay,
+)
+from app.domain.facts import Fact, Refusal
+from app.domain.policy import PolicyTable
+from app.events import EventRetracted
+from app.operations_append import append_args, refused_claim
+from app.operations_heads import CaseAtHand, load_cases
+from app.operations_lines import Line, Reject
+from app.state_cache import CachedCase, StateCache
+
+_KNOWN = "SELECT event_id, case_id, type, data FROM events WHERE event_id = ANY($1::uuid[])"
+
+
+@dataclass(slots=True)
+class Decided:
+    appends: list[tuple[Any, ...]] = field(default_factory=list)
+    cached: list[tuple[str, CachedCase]] = field(default_factory=list)  # to keep once written
+    refused_claims: list[tuple[Any, ...]] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    accepted: set[UUID] = field(default_factory=set)
+    skipped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Importing:
+    """What stays the same for every batch of one import."""
+
+    policy: PolicyTable
+    actor: str
+    cache: StateCache
+
+
+async def decide_batch(conn: asyncpg.Connection, lines: list[Line], run: Importing, now: datetime) -> Decided:
+    decided = Decided()
+    known = {r["event_id"]: r for r in await conn.fetch(_KNOWN, [ln.item.event_id for ln in lines])}
+    by_case = _new_lines_by_case(lines, known, decided)
+    retractions = {
+        case_id: any(isinstance(ln.item.event, EventRetracted) for ln in case_lines)
+        for case_id, case_lines in by_case.items()
+    }
+    for case in await load_cases(conn, retractions, now, run.cache):
+        before = case.state
+        for line in by_case[case.case_id]:
+            _decide_line(case, line, run, decided)
+        if case.accepted:
+            _add_append(case, before, run.policy, decided)
+    return decided
+
+
+def _same(case_id: str, type_: str, data: Any, line: Line) -> bool:
+    """The handler's idempotency test: same case, type and data (metadata may differ)."""
+    return case_id == line.case_id and type_ == line.item.event.TYPE and data == line.item.data
+
+
+def _conflict(line: Line, where: str) -> Reject:
+    return Reject(
+        line.number,
+        line.case_id,
+        str(line.item.event_id),
+        "idempotency_conflict",
+        None,
+        f"event_id {line.item.event_id} was already {where} with other content",
+    )
+
+
+def _new_lines_by_case(
+    lines: list[Line], known: dict[UUID, asyncpg.Record], decided: Decided
+) -> dict[str, list[Line]]:
+    """Stored ids are skipped or conflict; within the batch the first line owns an id."""
+    by_case: dict[str, list[Line]] = defaultdict(list)
+    owners: dict[UUID, Line] = {}
+    for line in lines:
+        event_id = line.item.event_id
+        if (stored := known.get(event_id)) is not None:
+            if _same(stored["case_id"], stored["type"], stored["data"], line):
+                decided.skipped += 1
+            else:
+                decided.rejects.append(_conflict(line, "recorded"))
+            continue
+        first = owners.setdefault(event_id, line)
+        if first is line or _same(first.case_id, first.item.event.TYPE, first.item.data, line):
+            by_case[line.case_id].append(line)
+        else:
+            decided.rejects.append(_conflict(line, f"used on line {first.number}"))
+    return by_case
+
+
+def _decide_line(case: CaseAtHand, line: Line, run: Importing, out: Decided) -> None:
+    item = line.item
+    if item.event_id in out.accepted:  # a repeat of a line accepted earlier in this batch
+        out.skipped += 1
+        return
+    try:
+        refusal = _refusal(case, line, run.policy)
+        if refusal is None:
+            _accept(case, line)
+    except Exception as exc:  # a bug in the rules must cost one line, not the whole import
+        refusal = _server_error(exc)
+    if refusal is None:
+        out.accepted.add(item.event_id)
+        return
+    out.rejects.append(_reject(line, refusal))
+    if item.event.TYPE == "PBAMilestoneReached" and refusal.code == "rule_violation":
+        out.refused_claims.append(refused_claim(case, line, refusal, run.actor))
+
+
+def _refusal(case: CaseAtHand, line: Line, policy: PolicyTable) -> Refusal | None:
+    if isinstance(line.item.event, EventRetracted):
+        return decide_retraction(case.history or [], line.item.event)
+    return decide_case(case.state, line.item.event, policy)
+
+
+def _accept(case: CaseAtHand, line: Line) -> None:
+    """Fold the accepted line into the case (the case is left as it was if folding fails)."""
+    item = line.item
+    fact = Fact(item.event_id, case.version + len(case.accepted) + 1, case.at, item.event)
+    if isinstance(item.event, EventRetracted):
+        history = [*(case.history or []), fact]
+        case.state, case.history = replay(history), history
+    else:
+        case.state = evolve_case(case.state, fact)
+        if case.history is not None:
+            case.history.append(fact)
+    case.accepted.append(line)
+
+
+def _server_error(exc: Exception) -> Refusal:
+    return Refusal(
+        "server_error",
+        f"the rules failed on this event ({type(exc).__name__}: {exc}); the API answers 500 here",
+        code="server_error",
+    )
+
+
+def _reject(line: Line, refusal: Refusal) -> Reject:
+    return Reject(
+        line.number,
+        line.case_id,
+        str(line.item.event_id),
+        refusal.code,
+        refusal.rule,
+        refusal.detail,
+    )
+
+
+def _add_append(case: CaseAtHand, before: CaseState, policy: PolicyTable, out: Decided) -> None:
+    try:
+        args, cached = append_args(case, before, policy)
+        out.appends.append(args)
+        out.cached.append((case.case_id, cached))
+    except Exception as exc:  # the read models cannot be computed: the case waits, others go on
+        for line in case.accepted:
+            out.accepted.discard(line.item.event_id)
+            out.rejects.append(_reject(line, _server_error(exc)))

@@ -1,0 +1,35 @@
+"""The cyclic garbage collector, held back during bulk work.
+
+An import or a rebuild allocates millions of short-lived objects (events,
+pydantic models, frozen dataclasses of the folds); reference counting frees
+nearly all of them, yet the collector keeps scanning the whole young heap every
+700 allocations, which cost a third of the import's CPU when measured. During
+bulk work the heap as it was is frozen (never scanned again), automatic
+collection is off, and the caller collects between batches, where only that
+batch's objects are young.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def collector_between_batches() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.freeze()  # no collection first: in a big process it costs more than it frees
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
+
+
+def collect_batch() -> None:
+    """Free whatever cycles the last batch left: the young generations only, so objects
+    that live on (cached states) are scanned once, not after every batch."""
+    gc.collect(1)

@@ -1,0 +1,126 @@
+"""Benchmark 4: rebuild both read models from the log, in a process of its own.
+
+The parent starts `python -m bench.rebuild MODE URL` and reaps it with
+os.wait4, whose rusage is that child's alone: ru_maxrss is the rebuild's peak
+RSS (interpreter, imports and all; the child imports only what `caseledger
+rebuild` would, no other bench module). Modes:
+- rebuild: app.rebuild.rebuild(pool, policy) over every event in the database;
+- read: the limits beside it: a plain cursor over every event in position
+  order (rows decoded by asyncpg, nothing else), and store.iter_all_streams
+  (StoredEvent objects, whole streams in case order), both with nothing built.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+from app.settings import REPO_ROOT
+
+
+def rebuild_available() -> str | None:
+    try:
+        module = importlib.import_module("app.rebuild")
+    except ImportError as exc:
+        return f"app.rebuild is not importable ({exc})"
+    return None if hasattr(module, "rebuild") else "app.rebuild has no rebuild"
+
+
+def run_child(mode: str, url: str) -> dict[str, Any]:
+    """Run one child and return what it printed, with its peak RSS from wait4."""
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.rebuild", mode, url],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            stdin=subprocess.DEVNULL,
+        )
+        t = time.perf_counter()
+        out = proc.stdout.read()  # type: ignore[union-attr]
+        _, status, usage = os.wait4(proc.pid, 0)
+        errors.seek(0)
+        err = errors.read()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0 or not out.strip():
+        raise RuntimeError(
+            f"bench.rebuild {mode} failed ({proc.returncode}): {err.decode()[-2000:]}"
+        )
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # kilobytes on Linux
+    result["process_wall_s"] = wall
+    result["cpu_s"] = usage.ru_utime + usage.ru_stime
+    return result
+
+
+async def _child(mode: str, url: str) -> dict[str, Any]:
+    from app.db import create_pool
+    from app.domain.policy import DEFAULT_POLICY
+
+    pool = await create_pool(url, min_size=1, max_size=4, statement_timeout_ms=3_600_000)
+    try:
+        async with pool.acquire() as conn:
+            events = int(await conn.fetchval("SELECT count(*) FROM events"))
+        if mode == "rebuild":
+            from app.rebuild import rebuild
+
+            t = time.perf_counter()
+            report = await rebuild(pool, DEFAULT_POLICY)
+            seconds = time.perf_counter() - t
+            return {
+                "events": events,
+                "seconds": seconds,
+                "rate": events / seconds,
+                "report": _plain(report),
+            }
+        return {"events": events, **await _reads(pool)}
+    finally:
+        await pool.close()
+
+
+async def _reads(pool: Any) -> dict[str, Any]:
+    from app import store
+    from app.store import EVENT_COLUMNS
+
+    out: dict[str, Any] = {}
+    async with pool.acquire() as conn, conn.transaction():
+        t, n = time.perf_counter(), 0
+        async for _row in conn.cursor(
+            f"SELECT {EVENT_COLUMNS} FROM events ORDER BY position", prefetch=5000
+        ):
+            n += 1
+        out["cursor_rows_per_s"] = n / (time.perf_counter() - t)
+    async with pool.acquire() as conn, conn.transaction():
+        t, n = time.perf_counter(), 0
+        async for batch in store.iter_all_streams(conn):
+            n += len(batch)
+        out["iter_all_streams_rows_per_s"] = n / (time.perf_counter() - t)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """The rebuild's report as JSON (kept here: the child imports nothing of bench but this)."""
+    if value is None or isinstance(value, int | float | str | bool):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {f: _plain(getattr(value, f)) for f in value.__dataclass_fields__}
+    return str(value)
+
+
+if __name__ == "__main__":
+    import uvloop
+
+    uvloop.install()
+    print(json.dumps(asyncio.run(_child(sys.argv[1], sys.argv[2]))), flush=True)

@@ -1,0 +1,381 @@
+"""`caseledger import | rebuild | verify` on real PostgreSQL, each test on its own database."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from app import operations_batch
+from app.auth import Principal
+from app.bulk_import import import_file
+from app.db import connect, create_pool
+from app.domain.policy import DEFAULT_POLICY
+from app.handler import AppendHandler, Proposed
+from app.operations_batch import decide_batch
+from app.operations_sample import case_events, write_export
+from app.operations_verify import BrokenCase, verify_all
+from app.reads import case_state
+from app.rebuild import rebuild
+from app.store import read_stream
+from tests.conftest import make_api
+
+
+def _line(case_id: str, event: dict[str, Any], event_id: str | None = None) -> bytes:
+    return orjson.dumps(
+        {
+            "case_id": case_id,
+            "event_id": event_id or str(uuid.uuid4()),
+            **event,
+            "metadata": {"source": "qe2-export"},
+        }
+    )
+
+
+def _export_with_problems() -> tuple[list[bytes], dict[int, str]]:
+    """Four cases, interleaved so each spans several batches; and the lines to be refused."""
+    a = [_line("imp-A", e) for e in case_events(1)]
+    b_events = case_events(2)
+    two_signatures = {
+        "type": "PBAMilestoneReached",
+        "data": {**b_events[3]["data"], "signed_by": ["consumer", "provider"]},
+    }
+    b = [_line("imp-B", e) for e in b_events[:3]] + [_line("imp-B", two_signatures)]
+    b += [_line("imp-B", e) for e in b_events[3:]]
+    paid_id = orjson.loads(b[9])["event_id"]  # the post-employment payment
+    b.append(
+        _line(
+            "imp-B",
+            {
+                "type": "EventRetracted",
+                "data": {"retracted_event_id": paid_id, "reason": "entered on the wrong case"},
+            },
+        )
+    )
+    c = [
+        _line("imp-C", case_events(3)[0]),
+        _line(
+            "imp-C",
+            {
+                "type": "EmploymentStarted",
+                "data": {**case_events(3)[5]["data"], "start_date": "2024-13-01"},
+            },
+        ),
+        b'{"case_id": "imp-C", "event_id": oops',
+        _line("imp-C", case_events(3)[5]),
+    ]
+    d = [
+        _line("imp-D", case_events(4)[5]),
+        _line("imp-D", case_events(4)[0]),
+        _line("imp-D", case_events(4)[5]),
+    ]
+    lines, expected = [], {}
+    for i in range(max(map(len, (a, b, c, d)))):
+        for stream in (a, b, c, d):
+            if i < len(stream):
+                lines.append(stream[i])
+                if stream is b and i == 3:
+                    expected[len(lines)] = "rule_violation"
+                elif stream is c and i in (1, 2):
+                    expected[len(lines)] = "invalid_event" if i == 1 else "invalid_json"
+                elif stream is d and i == 0:
+                    expected[len(lines)] = "case_not_found"
+    return lines, expected
+
+
+def _rejects(path: Path) -> dict[int, str]:
+    return {r["line"]: r["code"] for r in map(orjson.loads, path.read_bytes().splitlines())}
+
+
+@pytest.fixture
+async def fresh(databases: Any) -> AsyncIterator[tuple[str, asyncpg.Pool]]:
+    url = await databases.create()
+    pool = await create_pool(url, min_size=1, max_size=4)
+    yield url, pool
+    await pool.close()
+
+
+_ROWS = {
+    "events": "SELECT case_id, version, event_id, type, schema_version, data FROM events"
+    " ORDER BY case_id, version",
+    "closure_clock": "SELECT * FROM closure_clock ORDER BY case_id",
+    "ledger_pba": "SELECT * FROM ledger_pba ORDER BY case_id, pba_id",
+    "refused_claims": "SELECT case_id, claim_key, pba_id, provider_id, type, data, rule, detail"
+    " FROM refused_claims ORDER BY case_id, claim_key",
+}
+
+
+async def _read_models(pool: asyncpg.Pool) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        rows = {name: [dict(r) for r in await conn.fetch(sql)] for name, sql in _ROWS.items()}
+        cases = [r["case_id"] for r in await conn.fetch("SELECT case_id FROM case_state ORDER BY 1")]
+        rows["states"] = [await case_state(conn, c) for c in cases]
+    return rows
+
+
+async def _over_http(api: Any, case_ids: list[str]) -> list[Any]:
+    answers = []
+    for case_id in case_ids:
+        clock = (await api.get(f"/cases/{case_id}/closure-clock?as_of=2025-06-01")).json()
+        ledger = (await api.get(f"/cases/{case_id}/ledger")).json()
+        for claim in ledger.get("refused_claims", []):
+            claim.pop("actor"), claim.pop("refused_at")
+        answers.append((clock, ledger))
+    return answers
+
+
+async def test_import_gives_the_read_models_the_api_gives_and_a_rerun_appends_nothing(
+    databases: Any, fresh: tuple[str, asyncpg.Pool], tmp_path: Path
+) -> None:
+    url, pool = fresh
+    lines, expected_rejects = _export_with_problems()
+    export = tmp_path / "qe2.ndjson"
+    export.write_bytes(b"\n".join(lines) + b"\n")
+
+    first = await import_file(pool, export, batch_size=4, policy=DEFAULT_POLICY)
+    assert _rejects(tmp_path / "qe2.ndjson.rejects.ndjson") == expected_rejects
+    assert (first.read, first.appended, first.rejected) == (len(lines), len(lines) - 4, 4)
+
+    api_url = await databases.create()
+    api_pool = await create_pool(api_url, min_size=1, max_size=4)
+    async for api in make_api(api_url, api_pool):
+        for raw in lines:
+            try:
+                line = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                continue
+            await api.append(line["case_id"], {k: line[k] for k in ("event_id", "type", "data", "metadata")})
+        through_api = await _over_http(api, ["imp-A", "imp-B", "imp-C", "imp-D"])
+    imported_models, api_models = await _read_models(pool), await _read_models(api_pool)
+    await api_pool.close()
+    assert imported_models == api_models
+    assert len(imported_models["refused_claims"]) == 1 and len(imported_models["ledger_pba"]) == 2
+    async for api in make_api(url, pool):
+        assert await _over_http(api, ["imp-A", "imp-B", "imp-C", "imp-D"]) == through_api
+    assert [clock["status"] for clock, _ in through_api] == [
+        "closed",
+        "closed",
+        "eligible",
+        "eligible",
+    ]
+    assert [ledger["totals"]["earned"] for _, ledger in through_api[:2]] == ["3800.00", "3800.00"]
+
+    again = await import_file(pool, export, batch_size=4, policy=DEFAULT_POLICY)
+    assert (again.appended, again.skipped, again.rejected) == (0, first.appended, 4)
+    rejected_again = _rejects(tmp_path / "qe2.ndjson.rejects.ndjson")
+    assert rejected_again.keys() == expected_rejects.keys()
+    # A refused line meets the case as it now stands: imp-D's early job now finds the job current.
+    assert set(rejected_again.values()) == {"rule_violation", "invalid_event", "invalid_json"}
+    async with pool.acquire() as conn:
+        actors = await conn.fetch("SELECT DISTINCT metadata->>'actor' AS a FROM events")
+    assert [r["a"] for r in actors] == ["import:qe2.ndjson"]
+
+
+async def test_a_known_event_id_with_other_content_is_an_idempotency_conflict(
+    fresh: tuple[str, asyncpg.Pool], tmp_path: Path
+) -> None:
+    _, pool = fresh
+    opened_id, reused = str(uuid.uuid4()), str(uuid.uuid4())
+    first = tmp_path / "first.ndjson"
+    first.write_bytes(_line("idem-1", case_events(5)[0], opened_id) + b"\n")
+    assert (await import_file(pool, first, policy=DEFAULT_POLICY)).appended == 1
+
+    opened_elsewhere = {
+        **case_events(5)[0],
+        "data": {**case_events(5)[0]["data"], "opened_on": "2024-03-03"},
+    }
+    second = tmp_path / "second.ndjson"
+    second.write_bytes(
+        b"\n".join(
+            [
+                _line("idem-1", opened_elsewhere, opened_id),  # stored id, other content
+                _line("idem-1", case_events(5)[0], opened_id),  # stored id, same content
+                _line("idem-2", case_events(6)[0], reused),  # new id ...
+                _line("idem-3", case_events(7)[0], reused),  # ... used again for another case
+            ]
+        )
+    )
+    rejects = tmp_path / "second.rejects"
+    summary = await import_file(pool, second, rejects_path=rejects, policy=DEFAULT_POLICY)
+    assert (summary.appended, summary.skipped, summary.rejected) == (1, 1, 2)
+    refused = [orjson.loads(r) for r in rejects.read_bytes().splitlines()]
+    assert [(r["line"], r["code"], r["event_id"]) for r in refused] == [
+        (1, "idempotency_conflict", opened_id),
+        (4, "idempotency_conflict", reused),
+    ]
+
+
+async def test_a_case_written_by_the_api_meanwhile_makes_the_batch_decide_again(
+    fresh: tuple[str, asyncpg.Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, pool = fresh
+    opened, job = tmp_path / "opened.ndjson", tmp_path / "job.ndjson"
+    opened.write_bytes(_line("race-1", case_events(8)[0]))
+    job.write_bytes(_line("race-1", case_events(8)[5]))
+    await import_file(pool, opened, policy=DEFAULT_POLICY)
+    handler, calls = AppendHandler(pool, DEFAULT_POLICY), []
+
+    async def decide_then_lose_the_race(*args: Any, **kwargs: Any) -> Any:
+        decided = await decide_batch(*args, **kwargs)
+        calls.append(decided)
+        if len(calls) == 1:  # an API client appends between the decision and the write
+            amendment = Proposed(
+                "IPEAmended", {"amended_on": "2024-02-01", "service_categories_added": ["benefits"]}
+            )
+            await handler.append(Principal("k1", "case_system"), "race-1", None, [amendment])
+        return decided
+
+    monkeypatch.setattr("app.bulk_import.decide_batch", decide_then_lose_the_race)
+    summary = await import_file(pool, job, policy=DEFAULT_POLICY)
+    assert (len(calls), summary.appended, summary.rejected) == (2, 1, 0)
+    async with pool.acquire() as conn:
+        stream = await read_stream(conn, "race-1")
+    assert [e.type for e in stream] == ["CaseOpened", "IPEAmended", "EmploymentStarted"]
+    assert (await verify_all(pool)).ok and (await rebuild(pool, DEFAULT_POLICY)).equal
+
+
+async def test_a_line_postgresql_cannot_store_or_the_rules_cannot_handle_costs_only_itself(
+    fresh: tuple[str, asyncpg.Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, pool = fresh
+    started = case_events(9)[5]
+    nul = {**started, "data": {**started["data"], "job_id": "job-x", "employer": "Acme\u0000"}}
+    export = tmp_path / "rough.ndjson"
+    export.write_bytes(
+        b"\n".join(
+            [
+                _line("rough-1", case_events(9)[0]),
+                _line("rough-1", nul),  # the rules accept it; PostgreSQL could not store it
+                _line("rough-1", case_events(9)[1]),  # PBAOpened: the rules crash on it (below)
+                _line("rough-1", case_events(9)[5]),
+                _line("rough-2", case_events(10)[0]),  # its read models cannot be computed (below)
+                _line("rough-3", case_events(11)[0]),
+            ]
+        )
+    )
+    real_decide, real_append_args = operations_batch.decide_case, operations_batch.append_args
+
+    def crash_on_pba(state: Any, event: Any, policy: Any) -> Any:
+        if event.TYPE == "PBAOpened":
+            raise OverflowError("date value out of range")
+        return real_decide(state, event, policy)
+
+    def crash_on_rough_2(case: Any, before: Any, policy: Any) -> Any:
+        if case.case_id == "rough-2":
+            raise OverflowError("date value out of range")
+        return real_append_args(case, before, policy)
+
+    monkeypatch.setattr(operations_batch, "decide_case", crash_on_pba)
+    monkeypatch.setattr(operations_batch, "append_args", crash_on_rough_2)
+    summary = await import_file(pool, export, policy=DEFAULT_POLICY)
+    assert _rejects(tmp_path / "rough.ndjson.rejects.ndjson") == {
+        2: "invalid_event",
+        3: "server_error",
+        5: "server_error",
+    }
+    assert (summary.appended, summary.rejected) == (3, 3)
+    async with pool.acquire() as conn:
+        cases = await conn.fetch("SELECT case_id, count(*) FROM events GROUP BY 1 ORDER BY 1")
+    assert [tuple(r) for r in cases] == [("rough-1", 2), ("rough-3", 1)]
+
+
+_RESTORED = (
+    "SELECT k.eligible_on, l.paid, s.state FROM closure_clock k"
+    " JOIN ledger_pba l USING (case_id) JOIN case_state s USING (case_id) WHERE case_id = $1"
+)
+
+
+async def test_rebuild_reports_and_repairs_rows_changed_behind_the_services_back(
+    fresh: tuple[str, asyncpg.Pool], tmp_path: Path
+) -> None:
+    _, pool = fresh
+    write_export(tmp_path / "five.ndjson", 5)
+    await import_file(pool, tmp_path / "five.ndjson", policy=DEFAULT_POLICY)
+    healthy = await rebuild(pool, DEFAULT_POLICY)
+    assert healthy.equal and (healthy.cases, healthy.events, healthy.differed) == (5, 70, 0)
+
+    async with pool.acquire() as conn:
+        good = {c: await conn.fetchrow(_RESTORED, c) for c in ("QE2-00000001", "QE2-00000003")}
+        await conn.execute(
+            "UPDATE closure_clock SET eligible_on = '2031-01-01' WHERE case_id = 'QE2-00000003'"
+        )
+        await conn.execute("UPDATE ledger_pba SET paid = 0 WHERE case_id = 'QE2-00000003'")
+        await conn.execute(
+            "UPDATE case_state SET state = jsonb_set(state, '{clock,outcome}', 'null')"
+            " WHERE case_id = 'QE2-00000001'"
+        )
+        await conn.execute("INSERT INTO closure_clock (case_id, phase) VALUES ('no-events', 'running')")
+    drifted = await rebuild(pool, DEFAULT_POLICY)
+    assert not drifted.equal and drifted.differed == 2
+    assert drifted.differed_by_model == {"case_state": 1, "closure_clock": 1, "ledger_pba": 1}
+    assert drifted.removed_without_events == 1
+    assert drifted.examples == ["QE2-00000001", "QE2-00000003", "no-events"]
+    async with pool.acquire() as conn:
+        assert {c: await conn.fetchrow(_RESTORED, c) for c in good} == good
+        assert await conn.fetchval("SELECT count(*) FROM closure_clock") == 5
+    assert (await rebuild(pool, DEFAULT_POLICY)).equal
+
+
+async def _tamper(url: str, case_id: str, *, version: int) -> None:
+    """As a superuser would, behind the service's back: the append-only trigger off for a moment."""
+    conn = await connect(url)
+    try:
+        await conn.execute("ALTER TABLE events DISABLE TRIGGER events_append_only")
+        await conn.execute(
+            'UPDATE events SET data = data || \'{"amount": "9999.00"}\' WHERE case_id = $1 AND version = $2',
+            case_id,
+            version,
+        )
+        await conn.execute("ALTER TABLE events ENABLE TRIGGER events_append_only")
+    finally:
+        await conn.close()
+
+
+async def test_verify_names_the_case_and_version_of_an_event_changed_behind_the_services_back(
+    fresh: tuple[str, asyncpg.Pool], tmp_path: Path
+) -> None:
+    url, pool = fresh
+    write_export(tmp_path / "three.ndjson", 3)
+    await import_file(pool, tmp_path / "three.ndjson", policy=DEFAULT_POLICY)
+    assert (await verify_all(pool)).ok
+    await _tamper(url, "QE2-00000001", version=3)
+    report = await verify_all(pool)
+    assert not report.ok and (report.cases, report.events) == (3, 42)
+    assert [(b.case_id, b.version) for b in report.broken] == [("QE2-00000001", 3)]
+    assert isinstance(report.broken[0], BrokenCase) and "hash" in report.broken[0].reason
+
+
+def test_cli_imports_in_two_workers_and_verify_exits_1_on_a_broken_chain(
+    fresh: tuple[str, asyncpg.Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.cli import _register_operations, cli
+    from app.settings import get_settings
+
+    url, _ = fresh
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    if not any(command.name == "import" for command in cli.registered_commands):
+        _register_operations()
+    export = tmp_path / "cli.ndjson"
+    write_export(export, 2)
+    export.write_bytes(export.read_bytes() + b"not json\n")
+    runner = CliRunner()
+    imported = runner.invoke(cli, ["import", str(export), "--batch-size", "5", "--workers", "2"])
+    assert imported.exit_code == 1, imported.output
+    assert _rejects(tmp_path / "cli.ndjson.rejects.ndjson") == {29: "invalid_json"}
+    assert "appended 28, skipped as already present 0, rejected 1 (invalid_json 1)" in imported.output
+    rebuilt = runner.invoke(cli, ["rebuild"])
+    assert rebuilt.exit_code == 0 and "every read model equalled the log" in rebuilt.output
+    assert runner.invoke(cli, ["verify"]).exit_code == 0
+    asyncio.run(_tamper(url, "QE2-00000001", version=9))
+    verified = runner.invoke(cli, ["verify"])
+    assert verified.exit_code == 1
+    assert "1 broken" in verified.output and "QE2-00000001 version 9:" in verified.output
+    get_settings.cache_clear()
