@@ -47,8 +47,9 @@ class Ledger:
             ack = Ack(body["case_id"], event["version"], event["position"], load_id)
             earlier = self.acknowledged.setdefault(event["event_id"], ack)
             if earlier != ack:
-                raise AssertionError(f"event {event['event_id']} acknowledged twice differently: "
-                                     f"{earlier} then {ack}")
+                raise AssertionError(
+                    f"event {event['event_id']} acknowledged twice differently: {earlier} then {ack}"
+                )
 
     @property
     def case_ids(self) -> set[str]:
@@ -68,14 +69,19 @@ class StoreCheck:
         return not (self.lost or self.duplicated or self.gaps)
 
     def summary(self) -> str:
-        return (f"stored {self.stored}, acknowledged {self.acknowledged}, lost {len(self.lost)}, "
-                f"duplicated {len(self.duplicated)}, version gaps {len(self.gaps)}")
+        return (
+            f"stored {self.stored}, acknowledged {self.acknowledged}, lost {len(self.lost)}, "
+            f"duplicated {len(self.duplicated)}, version gaps {len(self.gaps)}"
+        )
 
 
-async def stored_streams(conn: asyncpg.Connection, case_ids: Iterable[str]) -> dict[str, list[store.StoredEvent]]:
+async def stored_streams(
+    conn: asyncpg.Connection, case_ids: Iterable[str]
+) -> dict[str, list[store.StoredEvent]]:
     rows = await conn.fetch(
         f"SELECT {store.EVENT_COLUMNS} FROM events WHERE case_id = ANY($1::text[]) ORDER BY case_id, version",
-        sorted(set(case_ids)))
+        sorted(set(case_ids)),
+    )
     streams: dict[str, list[store.StoredEvent]] = {}
     for row in rows:
         event = store.StoredEvent.from_row(row)
@@ -83,17 +89,18 @@ async def stored_streams(conn: asyncpg.Connection, case_ids: Iterable[str]) -> d
     return streams
 
 
-async def check_store(conn: asyncpg.Connection, ledger: Ledger,
-                      case_ids: Iterable[str] = ()) -> StoreCheck:
+async def check_store(conn: asyncpg.Connection, ledger: Ledger, case_ids: Iterable[str] = ()) -> StoreCheck:
     """Every acknowledged event stored as answered; no logical append stored twice; no gaps."""
     streams = await stored_streams(conn, {*case_ids, *ledger.case_ids})
     by_id = {str(e.event_id): e for events in streams.values() for e in events}
-    result = StoreCheck(stored=sum(len(s) for s in streams.values()),
-                        acknowledged=len(ledger.acknowledged))
+    result = StoreCheck(stored=sum(len(s) for s in streams.values()), acknowledged=len(ledger.acknowledged))
     for event_id, ack in ledger.acknowledged.items():
         event = by_id.get(event_id)
         if event is None or (event.case_id, event.version, event.position) != (
-                ack.case_id, ack.version, ack.position):
+            ack.case_id,
+            ack.version,
+            ack.position,
+        ):
             result.lost.append(event_id)
     load_ids = Counter(e.metadata.get("load_id") for s in streams.values() for e in s)
     result.duplicated = sorted(k for k, n in load_ids.items() if k is not None and n > 1)
@@ -110,21 +117,34 @@ def _plain(value: Any) -> Any:
     return orjson.loads(orjson.dumps(value, default=str))
 
 
-async def read_model_drift(conn: asyncpg.Connection, case_ids: Iterable[str],
-                           policy: PolicyTable) -> dict[str, list[str]]:
+async def read_model_drift(
+    conn: asyncpg.Connection, case_ids: Iterable[str], policy: PolicyTable
+) -> dict[str, list[str]]:
     """case_id -> the read models whose rows differ from a fold of the whole stream."""
     ids = sorted(set(case_ids))
     streams = await stored_streams(conn, ids)
-    heads = {r["case_id"]: r for r in await conn.fetch(
-        "SELECT case_id, version, last_hash FROM case_state WHERE case_id = ANY($1::text[])", ids)}
-    clocks = {r["case_id"]: {"phase": r["phase"],
-                             "clock_start": r["clock_start"].isoformat() if r["clock_start"] else None,
-                             "eligible_on": r["eligible_on"].isoformat() if r["eligible_on"] else None}
-              for r in await conn.fetch("SELECT case_id, phase, clock_start, eligible_on"
-                                        " FROM closure_clock WHERE case_id = ANY($1::text[])", ids)}
+    heads = {
+        r["case_id"]: r
+        for r in await conn.fetch(
+            "SELECT case_id, version, last_hash FROM case_state WHERE case_id = ANY($1::text[])", ids
+        )
+    }
+    clocks = {
+        r["case_id"]: {
+            "phase": r["phase"],
+            "clock_start": r["clock_start"].isoformat() if r["clock_start"] else None,
+            "eligible_on": r["eligible_on"].isoformat() if r["eligible_on"] else None,
+        }
+        for r in await conn.fetch(
+            "SELECT case_id, phase, clock_start, eligible_on"
+            " FROM closure_clock WHERE case_id = ANY($1::text[])",
+            ids,
+        )
+    }
     ledgers: dict[str, list[Any]] = {}
-    for r in await conn.fetch("SELECT case_id, detail FROM ledger_pba WHERE case_id = ANY($1::text[])"
-                              " ORDER BY case_id, pba_id", ids):
+    for r in await conn.fetch(
+        "SELECT case_id, detail FROM ledger_pba WHERE case_id = ANY($1::text[]) ORDER BY case_id, pba_id", ids
+    ):
         ledgers.setdefault(r["case_id"], []).append(_plain(r["detail"]))
     drift: dict[str, list[str]] = {}
     for case_id in ids:
@@ -166,5 +186,7 @@ def percentile(values: Sequence[float], p: float) -> float:
 def latency_summary(values: Sequence[float]) -> str:
     if not values:
         return "n/a"
-    return (f"p50 {statistics.median(values) * 1000:.0f} ms, p99 {percentile(values, 99) * 1000:.0f} ms, "
-            f"max {max(values) * 1000:.0f} ms (n={len(values)})")
+    return (
+        f"p50 {statistics.median(values) * 1000:.0f} ms, p99 {percentile(values, 99) * 1000:.0f} ms, "
+        f"max {max(values) * 1000:.0f} ms (n={len(values)})"
+    )

@@ -79,14 +79,20 @@ class Server:
     def __init__(self, url: str, port: int, log: Path) -> None:
         self.url, self.port, self.log = url, port, log
         self.proc: subprocess.Popen[bytes] | None = None
-        self.env = dict(os.environ, DATABASE_URL=url, PYTHONPATH=str(REPO_ROOT),
-                        CASELEDGER_LOG_LEVEL="WARNING")
+        self.env = dict(
+            os.environ, DATABASE_URL=url, PYTHONPATH=str(REPO_ROOT), CASELEDGER_LOG_LEVEL="WARNING"
+        )
 
     def start(self) -> None:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                cwd=REPO_ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
 
     def kill9(self) -> None:
         assert self.proc is not None
@@ -102,21 +108,27 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
 
-    async def wait_ready(self, timeout: float = 60) -> float:
+    async def wait_ready(self, within: float = 60) -> float:
         started = time.monotonic()
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}", timeout=2) as client:
-            while time.monotonic() - started < timeout:
+            while time.monotonic() - started < within:
                 assert self.proc is not None and self.proc.poll() is None, f"server exited; see {self.log}"
                 with contextlib.suppress(httpx.HTTPError):
                     if (await client.get("/readyz")).status_code == 200:
                         return time.monotonic() - started
                 await asyncio.sleep(0.05)
-        raise TimeoutError(f"server not ready in {timeout} s; see {self.log}")
+        raise TimeoutError(f"server not ready in {within} s; see {self.log}")
 
     def create_key(self, role: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "app.cli", "api-key", "create", "--role", role],
-                              cwd=REPO_ROOT, env=self.env, capture_output=True, text=True,
-                              timeout=120, check=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "app.cli", "api-key", "create", "--role", role],
+            cwd=REPO_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
         return done.stdout.strip().splitlines()[-1]
 
 
@@ -141,24 +153,53 @@ class Run:
 def events_for(n: int) -> dict[str, Any]:
     """The n-th event of a client's case (0: opened, 1: employed, then issue/pay pairs)."""
     if n == 0:
-        return {"type": "CaseOpened", "data": {"opened_on": "2024-01-02", "supported_employment": False,
-                                               "ipe_service_categories": ["job_coaching"]}}
+        return {
+            "type": "CaseOpened",
+            "data": {
+                "opened_on": "2024-01-02",
+                "supported_employment": False,
+                "ipe_service_categories": ["job_coaching"],
+            },
+        }
     if n == 1:
-        return {"type": "EmploymentStarted", "data": {
-            "job_id": "j1", "start_date": "2024-02-01", "employer": "Acme Foods", "soc_code": "35-2014",
-            "hours_per_week": 30, "hourly_wage": "15.50"}}
+        return {
+            "type": "EmploymentStarted",
+            "data": {
+                "job_id": "j1",
+                "start_date": "2024-02-01",
+                "employer": "Acme Foods",
+                "soc_code": "35-2014",
+                "hours_per_week": 30,
+                "hourly_wage": "15.50",
+            },
+        }
     k = (n - 2) // 2
     if n % 2 == 0:
-        return {"type": "AuthorizationIssued", "data": {
-            "authorization_id": f"a-{k}", "provider_id": "prov-1", "service_category": "job_coaching",
-            "start_date": "2024-02-05", "end_date": f"2024-{3 + k % 9:02d}-15", "amount": "250.00"}}
-    return {"type": "AuthorizationPaid", "data": {
-        "authorization_id": f"a-{k}", "payment_date": f"2024-{3 + k % 9:02d}-20", "amount": "250.00",
-        "paid_in_full": True}}
+        return {
+            "type": "AuthorizationIssued",
+            "data": {
+                "authorization_id": f"a-{k}",
+                "provider_id": "prov-1",
+                "service_category": "job_coaching",
+                "start_date": "2024-02-05",
+                "end_date": f"2024-{3 + k % 9:02d}-15",
+                "amount": "250.00",
+            },
+        }
+    return {
+        "type": "AuthorizationPaid",
+        "data": {
+            "authorization_id": f"a-{k}",
+            "payment_date": f"2024-{3 + k % 9:02d}-20",
+            "amount": "250.00",
+            "paid_in_full": True,
+        },
+    }
 
 
-async def append_until_acknowledged(client: httpx.AsyncClient, run: Run, case_id: str,
-                                    event: dict[str, Any], deadline: float) -> None:
+async def append_until_acknowledged(
+    client: httpx.AsyncClient, run: Run, case_id: str, event: dict[str, Any], deadline: float
+) -> None:
     event = {**event, "event_id": str(uuid.uuid4()), "metadata": {"load_id": uuid.uuid4().hex}}
     answered_lost = False
     while time.monotonic() < deadline:
@@ -193,10 +234,12 @@ async def append_until_acknowledged(client: httpx.AsyncClient, run: Run, case_id
     raise TimeoutError(f"append to {case_id} never acknowledged")
 
 
-async def client_loop(c: int, base_url: str, key: str, run: Run, hot_case: str, tag: str,
-                      grace_deadline: float) -> None:
-    async with httpx.AsyncClient(base_url=base_url, timeout=5,
-                                 headers={"Authorization": f"Bearer {key}"}) as client:
+async def client_loop(
+    c: int, base_url: str, key: str, run: Run, hot_case: str, tag: str, grace_deadline: float
+) -> None:
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=5, headers={"Authorization": f"Bearer {key}"}
+    ) as client:
         case_no, n = 0, 0
         while run.accepting:
             case_id = f"k9-{tag}-{c}-{case_no}"
@@ -205,8 +248,10 @@ async def client_loop(c: int, base_url: str, key: str, run: Run, hot_case: str, 
             if n == 20:
                 case_no, n = case_no + 1, 0
             if n % 5 == 0:
-                hot = {"type": "IPEAmended", "data": {"amended_on": "2024-01-03",
-                                                      "service_categories_added": [f"s-{c}"]}}
+                hot = {
+                    "type": "IPEAmended",
+                    "data": {"amended_on": "2024-01-03", "service_categories_added": [f"s-{c}"]},
+                }
                 await append_until_acknowledged(client, run, hot_case, hot, grace_deadline)
 
 
@@ -238,14 +283,17 @@ async def main(args: argparse.Namespace) -> int:
         key = await asyncio.to_thread(server.create_key, "case_system")
         run, tag = Run(), uuid.uuid4().hex[:6]
         hot_case = f"k9-{tag}-hot"
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=10,
-                                     headers={"Authorization": f"Bearer {key}"}) as client:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{server.port}", timeout=10, headers={"Authorization": f"Bearer {key}"}
+        ) as client:
             await append_until_acknowledged(client, run, hot_case, events_for(0), time.monotonic() + 60)
         started = time.monotonic()
         grace_deadline = started + args.seconds + 120
         base_url = f"http://127.0.0.1:{server.port}"
-        clients = [asyncio.create_task(client_loop(c, base_url, key, run, hot_case, tag, grace_deadline))
-                   for c in range(args.clients)]
+        clients = [
+            asyncio.create_task(client_loop(c, base_url, key, run, hot_case, tag, grace_deadline))
+            for c in range(args.clients)
+        ]
         restarts = []
         slots = [args.seconds * (k + 1) / (args.kills + 1) for k in range(args.kills)]
         for at in slots:
@@ -286,15 +334,25 @@ async def main(args: argparse.Namespace) -> int:
             rebuild_equal, rebuild_text = report.equal, report.text()
 
         figures = {
-            "clients": args.clients, "seconds": round(elapsed, 1), "kills": args.kills,
-            "requests": run.requests, "acknowledged": stored.acknowledged, "stored": stored.stored,
-            "lost": len(stored.lost), "duplicated": len(stored.duplicated), "version_gaps": len(stored.gaps),
+            "clients": args.clients,
+            "seconds": round(elapsed, 1),
+            "kills": args.kills,
+            "requests": run.requests,
+            "acknowledged": stored.acknowledged,
+            "stored": stored.stored,
+            "lost": len(stored.lost),
+            "duplicated": len(stored.duplicated),
+            "version_gaps": len(stored.gaps),
             "answers_lost_to_kills_then_retried": run.lost_answers,
             "of_which_already_committed": run.recovered_by_retry,
-            "unexpected_refusals": len(run.refused), "hash_chain_breaks": len(breaks),
-            "read_model_drift_cases": len(drift), "rebuild_equal": rebuild_equal,
-            "cases": len(run.case_ids), "statuses": dict(sorted(run.statuses.items())),
-            "first_start_to_ready_s": round(first_ready, 2), "restarts": restarts,
+            "unexpected_refusals": len(run.refused),
+            "hash_chain_breaks": len(breaks),
+            "read_model_drift_cases": len(drift),
+            "rebuild_equal": rebuild_equal,
+            "cases": len(run.case_ids),
+            "statuses": dict(sorted(run.statuses.items())),
+            "first_start_to_ready_s": round(first_ready, 2),
+            "restarts": restarts,
             "append_latency_201": latency_summary(run.latencies),
             "acknowledged_per_s": round(stored.acknowledged / elapsed, 1),
             "database": "PostgreSQL at 127.0.0.1:5432" if server_url == EXTERNAL else server_url,
@@ -304,9 +362,15 @@ async def main(args: argparse.Namespace) -> int:
         if run.refused:
             say(f"unexpected refusals, e.g. {run.refused[:3]}")
         if args.json:
-            Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
-        ok = (stored.ok and not breaks and not drift and not run.refused and rebuild_equal is not False
-              and stored.acknowledged > 0)
+            await asyncio.to_thread(Path(args.json).write_text, json.dumps(figures, indent=2) + "\n")
+        ok = (
+            stored.ok
+            and not breaks
+            and not drift
+            and not run.refused
+            and rebuild_equal is not False
+            and stored.acknowledged > 0
+        )
         say("every check holds" if ok else "A CHECK FAILED")
     finally:
         server.terminate()

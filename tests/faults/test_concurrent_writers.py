@@ -40,8 +40,14 @@ def version_conflict(r: httpx.Response, expected: int) -> int:
     return current
 
 
-async def append_until_accepted(api: Any, case_id: str, event: dict[str, Any], expected: int,
-                                ledger: Ledger, conflicts: list[tuple[int, int]]) -> int:
+async def append_until_accepted(
+    api: Any,
+    case_id: str,
+    event: dict[str, Any],
+    expected: int,
+    ledger: Ledger,
+    conflicts: list[tuple[int, int]],
+) -> int:
     """Optimistic concurrency as a client does it: on 409, retry at the version it names."""
     for _ in range(WRITERS * 4):
         r = await api.append(case_id, event, expected_version=expected)
@@ -80,8 +86,9 @@ async def test_50_writers_with_expected_version_on_one_case(api, pool, case_id):
     events = [logical(authorization(f"a-{i}", "2024-01-05", "2024-02-05")) for i in range(WRITERS)]
     # every writer starts from version 1: exactly one wins each round, the rest are told
     # the version that beat them and go again from there
-    versions = await asyncio.gather(*(
-        append_until_accepted(api, case_id, e, 1, ledger, conflicts) for e in events))
+    versions = await asyncio.gather(
+        *(append_until_accepted(api, case_id, e, 1, ledger, conflicts) for e in events)
+    )
 
     assert sorted(versions) == list(range(2, WRITERS + 2))
     assert conflicts, "50 writers from the same version must have conflicted"
@@ -102,7 +109,8 @@ async def test_50_writers_without_expected_version_on_one_case_all_succeed(api, 
     responses = await asyncio.gather(*(api.append(case_id, e) for e in events))
 
     assert [r.status_code for r in responses] == [201] * WRITERS, [
-        r.text for r in responses if r.status_code != 201][:3]
+        r.text for r in responses if r.status_code != 201
+    ][:3]
     for event, r in zip(events, responses, strict=True):
         ledger.record(r.json(), [event["metadata"]["load_id"]])
     assert sorted(r.json()["version"] for r in responses) == list(range(2, WRITERS + 2))
@@ -128,7 +136,8 @@ async def test_50_writers_on_10_cases_mixed_expected_version(api, pool):
                 event = logical(authorization(f"a-{w}-{k}", "2024-02-01", f"2024-03-{k + 10:02d}"))
             if conditional:
                 seen[case_id] = await append_until_accepted(
-                    api, case_id, event, seen[case_id], ledger, conflicts)
+                    api, case_id, event, seen[case_id], ledger, conflicts
+                )
             else:
                 r = await api.append(case_id, event)
                 if r.status_code != 201:

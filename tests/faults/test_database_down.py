@@ -81,8 +81,9 @@ class Load:
             event = case_opened() if k == 0 else authorization(f"a-{k}", "2024-01-05", "2024-02-05")
             event = {**event, "event_id": str(uuid.uuid4()), "metadata": {"load_id": uuid.uuid4().hex}}
             while self.running:  # the same append until it is acknowledged
-                got = await self.request("append", "POST", f"/cases/{case_id}/events",
-                                         json={"events": [event]})
+                got = await self.request(
+                    "append", "POST", f"/cases/{case_id}/events", json={"events": [event]}
+                )
                 if got.status == 201:
                     assert got.body is not None
                     self.ledger.record(got.body, [event["metadata"]["load_id"]])
@@ -94,8 +95,9 @@ class Load:
             await asyncio.sleep(0.01)
 
 
-@pytest.fixture
-async def private_pg() -> AsyncIterator[PrivatePostgres]:
+@pytest.fixture(scope="module")
+async def private_server() -> AsyncIterator[PrivatePostgres]:
+    """One private server for the module (each test leaves it running again)."""
     # Under the repo's .data (not pytest's 0700 tmp folders): run as root, the embedded
     # server runs as the `pgserver` user, which must be able to enter its data folder.
     folder = REPO_ROOT / ".data" / f"faults-{uuid.uuid4().hex[:8]}"
@@ -106,6 +108,15 @@ async def private_pg() -> AsyncIterator[PrivatePostgres]:
     finally:
         await asyncio.to_thread(server.close)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+async def private_pg(private_server: PrivatePostgres) -> AsyncIterator[PrivatePostgres]:
+    """The private server, up (even if a failed test left it stopped or paused)."""
+    await private_server.resume()
+    if private_server.postmaster() is None:
+        await private_server.start()
+    yield private_server
 
 
 @contextlib.asynccontextmanager
@@ -122,28 +133,34 @@ async def app_client(url: str, settings: Settings) -> AsyncIterator[httpx.AsyncC
     async with app.router.lifespan_context(app):
         # raise_app_exceptions=False: an unhandled exception is a 500 here, as behind a server
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test",
-                                     headers={"Authorization": f"Bearer {key}"}) as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers={"Authorization": f"Bearer {key}"}
+        ) as client:
             yield client
 
 
-async def wait_for(predicate: Any, timeout: float) -> float:
+async def wait_for(predicate: Any, within: float) -> float:
     """Poll an async predicate until true; the seconds it took."""
     started = time.monotonic()
     while not await predicate():
-        assert time.monotonic() - started < timeout, f"not within {timeout} s"
+        assert time.monotonic() - started < within, f"not within {within} s"
         await asyncio.sleep(0.05)
     return time.monotonic() - started
 
 
 def database_unavailable(o: Outcome) -> bool:
-    return (o.status == 503 and o.headers.get("content-type", "").startswith(PROBLEM)
-            and o.body is not None and o.body.get("code") == "database_unavailable"
-            and o.headers.get("retry-after") is not None)
+    return (
+        o.status == 503
+        and o.headers.get("content-type", "").startswith(PROBLEM)
+        and o.body is not None
+        and o.body.get("code") == "database_unavailable"
+        and o.headers.get("retry-after") is not None
+    )
 
 
-async def run_outage(pg: PrivatePostgres, settings: Settings, *, mode: str,
-                     outage_seconds: float) -> tuple[Load, dict[str, float]]:
+async def run_outage(
+    pg: PrivatePostgres, settings: Settings, *, mode: str, outage_seconds: float
+) -> tuple[Load, dict[str, float]]:
     """Load, outage (stop or pause), back; returns the load and the times it saw."""
     times: dict[str, float] = {}
     async with app_client(pg.url, settings) as client:
@@ -159,7 +176,7 @@ async def run_outage(pg: PrivatePostgres, settings: Settings, *, mode: str,
                 await pg.stop(mode)
             times["down"] = time.monotonic()
             await asyncio.sleep(outage_seconds)
-            ready = (await client.get("/readyz"))
+            ready = await client.get("/readyz")
             assert ready.status_code == 503 and ready.json()["code"] == "not_ready", ready.text
             assert (await client.get("/healthz")).status_code == 200
             times["back"] = time.monotonic()
@@ -185,8 +202,9 @@ async def run_outage(pg: PrivatePostgres, settings: Settings, *, mode: str,
     return load, times
 
 
-async def check_outcome(pg: PrivatePostgres, load: Load, times: dict[str, float], *,
-                        latency_bound: float) -> None:
+async def check_outcome(
+    pg: PrivatePostgres, load: Load, times: dict[str, float], *, latency_bound: float
+) -> None:
     outcomes = load.outcomes
     # never a 500 or a hung or broken request: an answer, 2xx or 503 problem+json, in bounded time
     wrong = [o for o in outcomes if o.status not in (200, 201) and not database_unavailable(o)]
@@ -224,7 +242,12 @@ async def test_postgres_hung_under_load_answers_503_within_the_timeouts_then_rec
     """SIGSTOP: connections stay open but nothing answers. With a 1 s statement timeout the
     client-side command timeout is 2 s and a timed-out connection is dropped within 1 s more;
     a request waiting for a connection gives up after 1 s."""
-    settings = Settings(database_url=private_pg.url, pool_min_size=2, pool_max_size=6,
-                        statement_timeout_ms=1000, db_connect_timeout_s=1.0)
+    settings = Settings(
+        database_url=private_pg.url,
+        pool_min_size=2,
+        pool_max_size=6,
+        statement_timeout_ms=1000,
+        db_connect_timeout_s=1.0,
+    )
     load, times = await run_outage(private_pg, settings, mode="pause", outage_seconds=5.0)
     await check_outcome(private_pg, load, times, latency_bound=4.0)

@@ -63,25 +63,39 @@ async def blocker(pool: asyncpg.Pool, case_id: str, version: int) -> AsyncIterat
         await conn.execute("BEGIN")
         held = Blocker(conn)
         try:
-            event = store.NewEvent(uuid.uuid4(), "IPEAmended", 1,
-                                   {"amended_on": "2024-01-03", "service_categories_added": []},
-                                   {"actor": "test:blocker"}, "0" * 64)
-            await store.append(conn, case_id=case_id, expected_version=version, events=[event],
-                               recorded_at=datetime.now(UTC), fold_version=FOLD_VERSION,
-                               state=None, clock_row=None, ledger_rows=None)
+            event = store.NewEvent(
+                uuid.uuid4(),
+                "IPEAmended",
+                1,
+                {"amended_on": "2024-01-03", "service_categories_added": []},
+                {"actor": "test:blocker"},
+                "0" * 64,
+            )
+            await store.append(
+                conn,
+                case_id=case_id,
+                expected_version=version,
+                events=[event],
+                recorded_at=datetime.now(UTC),
+                fold_version=FOLD_VERSION,
+                state=None,
+                clock_row=None,
+                ledger_rows=None,
+            )
             yield held
         finally:
             if held.open:
                 await held.end(commit=False)
 
 
-async def waiting_on_lock(pool: asyncpg.Pool, n: int, timeout: float = 10.0) -> None:
+async def waiting_on_lock(pool: asyncpg.Pool, n: int, within: float = 10.0) -> None:
     """Until `n` backends of this database wait on a lock (the blocked INSERTs)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         waiting = await pool.fetchval(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND wait_event_type = 'Lock'")
+            " AND wait_event_type = 'Lock'"
+        )
         if waiting >= n:
             return
         assert asyncio.get_running_loop().time() < deadline, f"{waiting} of {n} appends blocked"
@@ -102,8 +116,9 @@ async def test_the_same_append_sent_twice_is_stored_once_with_the_original_answe
 async def test_the_same_append_sent_10_times_at_once_is_stored_once(api, case_id, expected_version):
     await open_case(api, case_id)
     events = [with_id(authorization(f"a-{i}", "2024-01-05", "2024-02-05"), uuid.uuid4()) for i in range(2)]
-    responses = await asyncio.gather(*(
-        api.append(case_id, *events, expected_version=expected_version) for _ in range(10)))
+    responses = await asyncio.gather(
+        *(api.append(case_id, *events, expected_version=expected_version) for _ in range(10))
+    )
     answers = {answer(r) for r in responses}
     assert len(answers) == 1, [r.text for r in responses]
     assert sorted(r.json()["idempotent_replay"] for r in responses) == [False] + [True] * 9
@@ -216,23 +231,28 @@ async def test_reusing_an_event_id_with_other_content_is_refused(api, case_id):
 
     changed = with_id(authorization("a-1", "2024-01-05", "2024-02-06"), event_id)
     conflict(await api.append(case_id, changed))
-    other_type = with_id({"type": "IPEAmended", "data": {"amended_on": "2024-01-05",
-                                                         "service_categories_added": []}}, event_id)
+    other_type = with_id(
+        {"type": "IPEAmended", "data": {"amended_on": "2024-01-05", "service_categories_added": []}}, event_id
+    )
     conflict(await api.append(case_id, other_type))
     other_case = f"{case_id}-b"
     await open_case(api, other_case)
     conflict(await api.append(other_case, event))
     # the same id beside a new event is another append, not a retry of the first
-    conflict(await api.append(case_id, event, with_id(authorization("a-2", "2024-01-05", "2024-02-05"),
-                                                      uuid.uuid4())))
+    conflict(
+        await api.append(
+            case_id, event, with_id(authorization("a-2", "2024-01-05", "2024-02-05"), uuid.uuid4())
+        )
+    )
     assert len(await stream(api, case_id)) == 2 and len(await stream(api, other_case)) == 1
 
 
 async def test_concurrent_reuse_with_other_content_stores_one_and_refuses_the_rest(api, case_id):
     await open_case(api, case_id)
     event_id = uuid.uuid4()
-    variants = [with_id(authorization("a-1", "2024-01-05", f"2024-02-{d:02d}"), event_id)
-                for d in range(1, 11)]
+    variants = [
+        with_id(authorization("a-1", "2024-01-05", f"2024-02-{d:02d}"), event_id) for d in range(1, 11)
+    ]
     responses = await asyncio.gather(*(api.append(case_id, v) for v in variants))
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] + [409] * 9, [r.text for r in responses]

@@ -36,9 +36,9 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
-from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -51,16 +51,26 @@ from app.db import connect
 from app.events.registry import EVENT_TYPES
 from app.settings import Settings
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance, response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 # CASELEDGER_FUZZ_SCALE=10 runs ten times the examples (a deeper hunt by hand, not in CI)
 SCALE = int(os.environ.get("CASELEDGER_FUZZ_SCALE", "1"))
 EXAMPLES = {GenerationMode.POSITIVE: 25 * SCALE, GenerationMode.NEGATIVE: 15 * SCALE}
 TYPED_EVENT_EXAMPLES = 80 * SCALE
 REQUEST_TIMEOUT = 10  # seconds, per request
-FUZZ = settings(derandomize=True, database=None, deadline=timedelta(seconds=15),
-                suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate],
-                print_blob=False)
+FUZZ = settings(
+    derandomize=True,
+    database=None,
+    deadline=timedelta(seconds=15),
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.generate],
+    print_blob=False,
+)
 _UNUSED_URL = "postgresql://nobody@/unused"
 
 
@@ -72,11 +82,16 @@ def _document() -> dict[str, Any]:
 
 DOCUMENT = _document()
 OPERATIONS = [(method.upper(), path) for path, ops in DOCUMENT["paths"].items() for method in ops]
-TAKES_INPUT = {(method.upper(), path) for path, ops in DOCUMENT["paths"].items()
-               for method, op in ops.items() if op.get("parameters") or op.get("requestBody")}
+TAKES_INPUT = {
+    (method.upper(), path)
+    for path, ops in DOCUMENT["paths"].items()
+    for method, op in ops.items()
+    if op.get("parameters") or op.get("requestBody")
+}
 
 
 # --- the document ------------------------------------------------------------------------------
+
 
 def _bare_string_success_schemas(doc: dict[str, Any]) -> list[str]:
     found = []
@@ -99,6 +114,7 @@ def fuzzed_copy(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- fixtures -----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 async def st_target(databases: Any) -> tuple[str, str]:
@@ -155,7 +171,8 @@ def run_fuzz(strategy: Any, examples: int, auth: dict[str, str]) -> Counter:
         except Exception as exc:  # collect one example per distinct failure, and go on
             text = str(exc) or type(exc).__name__
             if not isinstance(exc, AssertionError):  # a 500 raised through the ASGI client
-                text = f"{type(exc).__name__}: {text}\n{case.as_curl_command(headers={'Authorization': 'Bearer KEY'})}"
+                curl = case.as_curl_command(headers={"Authorization": "Bearer KEY"})
+                text = f"{type(exc).__name__}: {text}\n{curl}"
             failures.setdefault(f"{type(exc).__name__}: {text.splitlines()[0]}", text)
 
     fuzz()
@@ -164,6 +181,7 @@ def run_fuzz(strategy: Any, examples: int, auth: dict[str, str]) -> Counter:
 
 
 # --- the fuzzing --------------------------------------------------------------------------------
+
 
 def test_the_served_document_is_openapi_yaml(served: Any) -> None:
     assert served.raw_schema["paths"].keys() == DOCUMENT["paths"].keys()
@@ -204,19 +222,33 @@ def _typed_events_document(doc: dict[str, Any]) -> dict[str, Any]:
     for type_name, model in EVENT_TYPES.items():
         schema = _business_dates(model.model_json_schema(ref_template="#/components/schemas/{model}"))
         defs.update(schema.pop("$defs", {}))
-        variants.append({
-            "type": "object", "additionalProperties": False, "required": ["type", "data"],
-            "properties": {"type": {"type": "string", "enum": [type_name]}, "data": schema,
-                           "metadata": {"type": "object"}},
-        })
+        variants.append(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["type", "data"],
+                "properties": {
+                    "type": {"type": "string", "enum": [type_name]},
+                    "data": schema,
+                    "metadata": {"type": "object"},
+                },
+            }
+        )
     doc["components"].setdefault("schemas", {}).update(defs)
     operation["requestBody"]["content"]["application/json"]["schema"] = {
-        "type": "object", "additionalProperties": False, "required": ["events"],
-        "properties": {"events": {"type": "array", "minItems": 1, "maxItems": 3,
-                                  "items": {"oneOf": variants}}},
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["events"],
+        "properties": {
+            "events": {"type": "array", "minItems": 1, "maxItems": 3, "items": {"oneOf": variants}}
+        },
     }
-    operation["parameters"] = [{**p, "schema": {"type": "string", "enum": ["fuzz-a", "fuzz-b", "fuzz-c"]}}
-                               if p["name"] == "case_id" else p for p in operation["parameters"]]
+    operation["parameters"] = [
+        {**p, "schema": {"type": "string", "enum": ["fuzz-a", "fuzz-b", "fuzz-c"]}}
+        if p["name"] == "case_id"
+        else p
+        for p in operation["parameters"]
+    ]
     doc["paths"] = {"/cases/{case_id}/events": {"post": operation}}
     return doc
 
@@ -225,11 +257,22 @@ def test_fuzz_typed_events_against_the_deciders(st_schema: Any, st_app: Any) -> 
     """Well-formed events of every type, in random order, onto three cases: each append is
     accepted or refused with a documented 4xx, never a server error."""
     app, auth = st_app
-    opened = {"events": [{"type": "CaseOpened", "data": {
-        "opened_on": "2024-01-02", "supported_employment": False, "ipe_service_categories": ["0"]}}]}
+    opened = {
+        "events": [
+            {
+                "type": "CaseOpened",
+                "data": {
+                    "opened_on": "2024-01-02",
+                    "supported_employment": False,
+                    "ipe_service_categories": ["0"],
+                },
+            }
+        ]
+    }
     for case_id in ("fuzz-a", "fuzz-b", "fuzz-c"):
         opening = st_schema["/cases/{case_id}/events"]["POST"].Case(
-            path_parameters={"case_id": case_id}, body=opened, media_type="application/json")
+            path_parameters={"case_id": case_id}, body=opened, media_type="application/json"
+        )
         assert opening.call(headers=auth).status_code in (201, 409)
     schema = schemathesis.openapi.from_dict(_typed_events_document(st_schema.raw_schema), config=_config())
     schema.app = app
@@ -242,13 +285,17 @@ def test_fuzz_typed_events_against_the_deciders(st_schema: Any, st_app: Any) -> 
 
 # --- found by the fuzzing: the document ---------------------------------------------------------
 
+
 def test_success_responses_are_documented_by_their_models(served: Any) -> None:
     assert _bare_string_success_schemas(served.raw_schema) == []
 
 
 async def test_an_undecodable_body_gets_a_documented_status(api: Any) -> None:
-    r = await api.client.post("/cases/fuzz-x/events", content=b"\x80abc",
-                              headers={**api.headers("case_system"), "content-type": "application/json"})
+    r = await api.client.post(
+        "/cases/fuzz-x/events",
+        content=b"\x80abc",
+        headers={**api.headers("case_system"), "content-type": "application/json"},
+    )
     assert r.status_code != 500 and r.headers["content-type"].startswith("application/problem+json")
     documented = DOCUMENT["paths"]["/cases/{case_id}/events"]["post"]["responses"]
     assert str(r.status_code) in documented, r.text
@@ -257,13 +304,17 @@ async def test_an_undecodable_body_gets_a_documented_status(api: Any) -> None:
 async def test_an_undecodable_body_is_a_4xx_problem(api: Any) -> None:
     """What holds today, whatever the status: a client error as problem+json."""
     for body in (b"\x80abc", b"\xff\xfe", b"{", b"", b"[]", b"null"):
-        r = await api.client.post("/cases/fuzz-x/events", content=body,
-                                  headers={**api.headers("case_system"), "content-type": "application/json"})
+        r = await api.client.post(
+            "/cases/fuzz-x/events",
+            content=body,
+            headers={**api.headers("case_system"), "content-type": "application/json"},
+        )
         assert 400 <= r.status_code < 500, (body, r.status_code, r.text)
         assert r.headers["content-type"].startswith("application/problem+json"), r.headers
 
 
 # --- found by the fuzzing: server errors (regressions) -------------------------------------------
+
 
 @pytest.fixture(scope="module")
 async def plain(database_url: str, pool: Any) -> AsyncIterator[httpx.AsyncClient]:
@@ -275,8 +326,9 @@ async def plain(database_url: str, pool: Any) -> AsyncIterator[httpx.AsyncClient
     app = create_app(Settings(database_url=database_url), database_url=database_url)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test",
-                                     headers={"Authorization": f"Bearer {key}"}) as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers={"Authorization": f"Bearer {key}"}
+        ) as client:
             yield client
 
 
@@ -287,9 +339,21 @@ def client_error(r: httpx.Response) -> None:
 
 async def opened_case(plain: httpx.AsyncClient) -> str:
     case_id = f"fuzzfound-{uuid.uuid4().hex[:12]}"
-    r = await plain.post(f"/cases/{case_id}/events", json={"events": [{"type": "CaseOpened", "data": {
-        "opened_on": "2024-01-02", "supported_employment": False,
-        "ipe_service_categories": ["job_coaching"]}}]})
+    r = await plain.post(
+        f"/cases/{case_id}/events",
+        json={
+            "events": [
+                {
+                    "type": "CaseOpened",
+                    "data": {
+                        "opened_on": "2024-01-02",
+                        "supported_employment": False,
+                        "ipe_service_categories": ["job_coaching"],
+                    },
+                }
+            ]
+        },
+    )
     assert r.status_code == 201, r.text
     return case_id
 
@@ -305,39 +369,89 @@ async def test_stream_from_version_beyond_int32_is_a_client_error(plain: httpx.A
 
 @pytest.mark.parametrize("known_at", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00"])
 @pytest.mark.parametrize("what", ["events", "closure-clock", "history"])
-async def test_known_at_out_of_range_is_a_client_error(plain: httpx.AsyncClient, what: str,
-                                                       known_at: str) -> None:
+async def test_known_at_out_of_range_is_a_client_error(
+    plain: httpx.AsyncClient, what: str, known_at: str
+) -> None:
     case_id = await opened_case(plain)
     client_error(await plain.get(f"/cases/{case_id}/{what}", params={"known_at": known_at}))
 
 
 async def test_a_clock_start_near_the_end_of_time_is_refused_not_a_server_error(
-        plain: httpx.AsyncClient) -> None:
+    plain: httpx.AsyncClient,
+) -> None:
     case_id = await opened_case(plain)
-    r = await plain.post(f"/cases/{case_id}/events", json={"events": [{"type": "EmploymentStarted", "data": {
-        "job_id": "j1", "start_date": "9999-12-30", "employer": "Acme", "soc_code": "35-2014",
-        "hours_per_week": 30, "hourly_wage": "15.50"}}]})
+    r = await plain.post(
+        f"/cases/{case_id}/events",
+        json={
+            "events": [
+                {
+                    "type": "EmploymentStarted",
+                    "data": {
+                        "job_id": "j1",
+                        "start_date": "9999-12-30",
+                        "employer": "Acme",
+                        "soc_code": "35-2014",
+                        "hours_per_week": 30,
+                        "hourly_wage": "15.50",
+                    },
+                }
+            ]
+        },
+    )
     client_error(r)
 
 
 async def test_an_authorization_ending_9999_12_31_does_not_poison_the_case(plain: httpx.AsyncClient) -> None:
     case_id = await opened_case(plain)
-    r = await plain.post(f"/cases/{case_id}/events", json={"events": [{"type": "AuthorizationIssued", "data": {
-        "authorization_id": "a1", "provider_id": "p1", "service_category": "job_coaching",
-        "start_date": "2024-01-05", "end_date": "9999-12-31", "amount": "10.00"}}]})
+    r = await plain.post(
+        f"/cases/{case_id}/events",
+        json={
+            "events": [
+                {
+                    "type": "AuthorizationIssued",
+                    "data": {
+                        "authorization_id": "a1",
+                        "provider_id": "p1",
+                        "service_category": "job_coaching",
+                        "start_date": "2024-01-05",
+                        "end_date": "9999-12-31",
+                        "amount": "10.00",
+                    },
+                }
+            ]
+        },
+    )
     assert r.status_code in (201, 409, 422), r.text
-    r = await plain.post(f"/cases/{case_id}/events", json={"events": [{"type": "EmploymentStarted", "data": {
-        "job_id": "j1", "start_date": "2024-02-01", "employer": "Acme", "soc_code": "35-2014",
-        "hours_per_week": 30, "hourly_wage": "15.50"}}]})
+    r = await plain.post(
+        f"/cases/{case_id}/events",
+        json={
+            "events": [
+                {
+                    "type": "EmploymentStarted",
+                    "data": {
+                        "job_id": "j1",
+                        "start_date": "2024-02-01",
+                        "employer": "Acme",
+                        "soc_code": "35-2014",
+                        "hours_per_week": 30,
+                        "hourly_wage": "15.50",
+                    },
+                }
+            ]
+        },
+    )
     assert r.status_code != 500, r.text
 
 
 @pytest.mark.parametrize("where", ["data", "metadata-value", "metadata-key"])
 async def test_a_nul_character_in_an_event_is_refused_not_a_server_error(
-        plain: httpx.AsyncClient, where: str) -> None:
+    plain: httpx.AsyncClient, where: str
+) -> None:
     case_id = await opened_case(plain)
-    event: dict[str, Any] = {"type": "IPEAmended",
-                             "data": {"amended_on": "2024-01-03", "service_categories_added": []}}
+    event: dict[str, Any] = {
+        "type": "IPEAmended",
+        "data": {"amended_on": "2024-01-03", "service_categories_added": []},
+    }
     if where == "data":
         event["data"]["service_categories_added"] = ["job\x00coaching"]
     else:
