@@ -18,8 +18,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -27,66 +25,25 @@ import asyncpg
 
 from app.auth import Principal
 from app.domain.policy import PolicyTable
-from app.operations_batch import Decided, Importing, decide_batch
-from app.operations_gc import collect_batch, collector_between_batches
+from app.operations_batch import Importing
+from app.operations_gc import collector_between_batches
 from app.operations_lines import (
     EVERY_CASE,
     Envelope,
     Line,
-    Reject,
     Shard,
     check_schema,
     importer,
     parse_envelope,
 )
+from app.operations_writer import Batch, ImportSummary, Writer
 from app.state_cache import StateCache
 
-APPEND_SQL = "SELECT caseledger_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-REFUSED_CLAIM_SQL = (
-    "INSERT INTO refused_claims"
-    " (case_id, claim_key, pba_id, provider_id, type, data, rule, detail, actor)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING"
-)
 _STORED = "SELECT event_id, case_id, type, data FROM events WHERE event_id = ANY($1::uuid[])"
-RETRIES = 5
 # Lines per transaction: an export ordered by time spreads a case over many lines, and each
 # case costs a fold and its read-model rows once per batch, so larger batches pay off.
 DEFAULT_BATCH = 20_000
 _SLICE = 500  # lines checked between yields to the event loop (the write in flight needs it)
-
-
-@dataclass(slots=True)
-class ImportSummary:
-    read: int = 0
-    appended: int = 0
-    skipped: int = 0
-    rejected: int = 0
-    seconds: float = 0.0
-    rejects_path: Path | None = None
-    rejected_by_code: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def events_per_second(self) -> float:
-        """Lines handled per second (appended, skipped or rejected)."""
-        return self.read / self.seconds if self.seconds else 0.0
-
-    def text(self) -> str:
-        codes = ", ".join(f"{c} {n}" for c, n in sorted(self.rejected_by_code.items()))
-        return (
-            f"read {self.read}, appended {self.appended}, skipped as already present "
-            f"{self.skipped}, rejected {self.rejected}{f' ({codes})' if codes else ''}; "
-            f"{self.seconds:.1f} s, {self.events_per_second:,.0f} events/s"
-            + (f"; rejects in {self.rejects_path}" if self.rejected else "")
-        )
-
-
-@dataclass(slots=True)
-class _Batch:
-    lines: list[Line] = field(default_factory=list)
-    rejects: list[Reject] = field(default_factory=list)
-    read: int = 0
-    skipped: int = 0
-    size_bytes: int = 0
 
 
 def default_rejects_path(path: Path) -> Path:
@@ -119,7 +76,7 @@ async def import_file(
         collector_between_batches(),
     ):
         async with pool.acquire() as reader, pool.acquire() as conn:
-            writer = _Writer(conn, run, summary, rejects, progress)
+            writer = Writer(conn, run, summary, rejects, progress)
             writing: asyncio.Task[None] | None = None
             try:
                 for raw in _raw_batches(source, batch_size * shard.count):
@@ -150,10 +107,10 @@ def _raw_batches(source: BinaryIO, size: int) -> Iterator[list[tuple[int, bytes]
 
 async def _check(
     conn: asyncpg.Connection, raw: list[tuple[int, bytes]], principal: Principal, shard: Shard
-) -> _Batch:
+) -> Batch:
     """Parse, skip what is stored as it stands, schema-check the rest; yields now and then so
     the batch in flight keeps streaming to the server."""
-    batch, envelopes = _Batch(), []
+    batch, envelopes = Batch(), []
     for number, line in raw:
         parsed = parse_envelope(number, line)
         if not shard.takes(parsed.case_id if isinstance(parsed, Envelope) else None):
@@ -175,54 +132,3 @@ async def _check(
             (batch.lines if isinstance(checked, Line) else batch.rejects).append(checked)
         await asyncio.sleep(0)
     return batch
-
-
-@dataclass(slots=True)
-class _Writer:
-    """Decides and writes batches, one transaction each, and accounts for them."""
-
-    conn: asyncpg.Connection
-    run: Importing
-    summary: ImportSummary
-    rejects: BinaryIO
-    progress: Callable[[int], None] | None
-
-    async def commit(self, batch: _Batch) -> None:
-        """A lost race on a case (another writer took its next version) decides it again."""
-        decided = Decided()
-        for attempt in range(RETRIES + 1 if batch.lines else 0):
-            decided = await decide_batch(self.conn, batch.lines, self.run, datetime.now(UTC))
-            try:
-                async with self.conn.transaction():
-                    if decided.appends:
-                        await self.conn.executemany(APPEND_SQL, decided.appends)
-                    if decided.refused_claims:
-                        await self.conn.executemany(REFUSED_CLAIM_SQL, decided.refused_claims)
-                break
-            except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
-                if attempt == RETRIES:  # (a deadlock needs one event_id on two cases, in two
-                    raise  # workers' batches at once; deciding again then finds it stored)
-        self._keep_states(decided)
-        self._count(batch, decided)
-        collect_batch()
-        if self.progress is not None:
-            self.progress(batch.size_bytes)
-
-    def _keep_states(self, decided: Decided) -> None:
-        """The next batch finds the states this one wrote; older ones are let go, so memory
-        follows a batch, not the export (a case that returns later is read back)."""
-        cache = StateCache(max_entries=max(len(decided.cached), 1))
-        for case_id, cached in decided.cached:
-            cache.put(case_id, cached)
-        self.run = replace(self.run, cache=cache)
-
-    def _count(self, batch: _Batch, decided: Decided) -> None:
-        refused = sorted(batch.rejects + decided.rejects, key=lambda r: r.line)
-        self.rejects.writelines(r.to_json() for r in refused)
-        summary = self.summary
-        summary.read += batch.read
-        summary.appended += len(decided.accepted)
-        summary.skipped += batch.skipped + decided.skipped
-        summary.rejected += len(refused)
-        for reject in refused:
-            summary.rejected_by_code[reject.code] = summary.rejected_by_code.get(reject.code, 0) + 1

@@ -60,6 +60,11 @@ class RebuildReport:
         head = (
             f"rebuilt {self.cases} cases ({self.events} events) in {self.seconds:.1f} s, {rate:,.0f} events/s"
         )
+        if self.changed_during_rebuild:
+            head += (
+                f"; {self.changed_during_rebuild} cases were appended to meanwhile and keep"
+                " their writers' newer rows"
+            )
         if self.equal:
             return f"{head}; every read model equalled the log"
         by_model = ", ".join(f"{m} {n}" for m, n in self.differed_by_model.items() if n)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app import operations_batch
+from app import rebuild as rebuild_module
 from app.auth import Principal
 from app.bulk_import import import_file
 from app.db import connect, create_pool
@@ -232,7 +234,7 @@ async def test_a_case_written_by_the_api_meanwhile_makes_the_batch_decide_again(
             await handler.append(Principal("k1", "case_system"), "race-1", None, [amendment])
         return decided
 
-    monkeypatch.setattr("app.bulk_import.decide_batch", decide_then_lose_the_race)
+    monkeypatch.setattr("app.operations_writer.decide_batch", decide_then_lose_the_race)
     summary = await import_file(pool, job, policy=DEFAULT_POLICY)
     assert (len(calls), summary.appended, summary.rejected) == (2, 1, 0)
     async with pool.acquire() as conn:
@@ -320,6 +322,37 @@ async def test_rebuild_reports_and_repairs_rows_changed_behind_the_services_back
     async with pool.acquire() as conn:
         assert {c: await conn.fetchrow(_RESTORED, c) for c in good} == good
         assert await conn.fetchval("SELECT count(*) FROM closure_clock") == 5
+    assert (await rebuild(pool, DEFAULT_POLICY)).equal
+
+
+async def test_rebuild_leaves_a_case_appended_to_meanwhile_with_its_writers_rows(
+    fresh: tuple[str, asyncpg.Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, pool = fresh
+    write_export(tmp_path / "two.ndjson", 2)
+    await import_file(pool, tmp_path / "two.ndjson", policy=DEFAULT_POLICY)
+    handler, real_write_chunk = AppendHandler(pool, DEFAULT_POLICY), rebuild_module.write_chunk
+
+    async def append_then_write(conn: Any, chunk: Any) -> Any:
+        # The service pays the last milestone after the rebuild has read the case.
+        data = {
+            "authorization_id": "a-succ-0",
+            "payment_date": "2024-07-01",
+            "amount": "1500.00",
+            "paid_in_full": True,
+        }
+        await handler.append(
+            Principal("k1", "case_system"), "QE2-00000000", None, [Proposed("AuthorizationPaid", data)]
+        )
+        return await real_write_chunk(conn, chunk)
+
+    monkeypatch.setattr(rebuild_module, "write_chunk", append_then_write)
+    report = await rebuild(pool, DEFAULT_POLICY)
+    assert (report.cases, report.changed_during_rebuild, report.equal) == (2, 1, True)
+    async with pool.acquire() as conn:
+        paid = await conn.fetchval("SELECT paid FROM ledger_pba WHERE case_id = 'QE2-00000000'")
+    assert paid == Decimal("3800.00")  # the payment the rebuild did not see still counts
+    monkeypatch.undo()
     assert (await rebuild(pool, DEFAULT_POLICY)).equal
 
 

@@ -1,0 +1,117 @@
+"""One import batch's transaction: decide, write every case in one executemany, account for it.
+
+A lost race on a case (another writer took its next version, or, with several
+workers, stored the same event_id) rolls the batch back and decides it again
+against the fresh heads. What the batch wrote stays cached for the next batch,
+and only that: memory follows a batch, not the export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+import asyncpg
+
+from app.operations_batch import Decided, Importing, decide_batch
+from app.operations_gc import collect_batch
+from app.operations_lines import Line, Reject
+from app.state_cache import StateCache
+
+APPEND_SQL = "SELECT caseledger_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+REFUSED_CLAIM_SQL = (
+    "INSERT INTO refused_claims"
+    " (case_id, claim_key, pba_id, provider_id, type, data, rule, detail, actor)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING"
+)
+RETRIES = 5
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    read: int = 0
+    appended: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    rejects_path: Path | None = None
+    rejected_by_code: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def events_per_second(self) -> float:
+        """Lines handled per second (appended, skipped or rejected)."""
+        return self.read / self.seconds if self.seconds else 0.0
+
+    def text(self) -> str:
+        codes = ", ".join(f"{c} {n}" for c, n in sorted(self.rejected_by_code.items()))
+        return (
+            f"read {self.read}, appended {self.appended}, skipped as already present "
+            f"{self.skipped}, rejected {self.rejected}{f' ({codes})' if codes else ''}; "
+            f"{self.seconds:.1f} s, {self.events_per_second:,.0f} events/s"
+            + (f"; rejects in {self.rejects_path}" if self.rejected else "")
+        )
+
+
+@dataclass(slots=True)
+class Batch:
+    """One batch of lines, checked: what the writer decides, and what was settled already."""
+
+    lines: list[Line] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    read: int = 0
+    skipped: int = 0
+    size_bytes: int = 0
+
+
+@dataclass(slots=True)
+class Writer:
+    """Decides and writes batches, one transaction each, and accounts for them."""
+
+    conn: asyncpg.Connection
+    run: Importing
+    summary: ImportSummary
+    rejects: BinaryIO
+    progress: Callable[[int], None] | None
+
+    async def commit(self, batch: Batch) -> None:
+        """A lost race on a case (another writer took its next version) decides it again."""
+        decided = Decided()
+        for attempt in range(RETRIES + 1 if batch.lines else 0):
+            decided = await decide_batch(self.conn, batch.lines, self.run, datetime.now(UTC))
+            try:
+                async with self.conn.transaction():
+                    if decided.appends:
+                        await self.conn.executemany(APPEND_SQL, decided.appends)
+                    if decided.refused_claims:
+                        await self.conn.executemany(REFUSED_CLAIM_SQL, decided.refused_claims)
+                break
+            except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
+                if attempt == RETRIES:  # (a deadlock needs one event_id on two cases, in two
+                    raise  # workers' batches at once; deciding again then finds it stored)
+        self._keep_states(decided)
+        self._count(batch, decided)
+        collect_batch()
+        if self.progress is not None:
+            self.progress(batch.size_bytes)
+
+    def _keep_states(self, decided: Decided) -> None:
+        """The next batch finds the states this one wrote; older ones are let go, so memory
+        follows a batch, not the export (a case that returns later is read back)."""
+        cache = StateCache(max_entries=max(len(decided.cached), 1))
+        for case_id, cached in decided.cached:
+            cache.put(case_id, cached)
+        self.run = replace(self.run, cache=cache)
+
+    def _count(self, batch: Batch, decided: Decided) -> None:
+        refused = sorted(batch.rejects + decided.rejects, key=lambda r: r.line)
+        self.rejects.writelines(r.to_json() for r in refused)
+        summary = self.summary
+        summary.read += batch.read
+        summary.appended += len(decided.accepted)
+        summary.skipped += batch.skipped + decided.skipped
+        summary.rejected += len(refused)
+        for reject in refused:
+            summary.rejected_by_code[reject.code] = summary.rejected_by_code.get(reject.code, 0) + 1
