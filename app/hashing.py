@@ -8,6 +8,7 @@ bytes from the stored row and any row changed behind the service's back shows.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -17,7 +18,9 @@ import orjson
 GENESIS = "0" * 64
 
 
+@lru_cache(maxsize=4096)
 def timestamp_text(moment: datetime) -> str:
+    """Fixed-width UTC text (cached: one append's events share one `recorded_at`)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
