@@ -34,9 +34,7 @@ from bench.suite import NAMES, Suite
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python3 dev.py bench", description=__doc__.split("\n\n")[0])
-    p.add_argument(
-        "--quick", action="store_true", help="small sizes, one repeat: a smoke run (< 1 min)"
-    )
+    p.add_argument("--quick", action="store_true", help="small sizes, one repeat: a smoke run (< 1 min)")
     p.add_argument(
         "--only",
         action="append",
@@ -50,15 +48,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "on it); default 127.0.0.1:5432 if it answers, else the embedded one",
     )
     p.add_argument("--repeats", type=int, help="repeats of each timed figure (default 3, quick 1)")
-    p.add_argument(
-        "--seconds", type=float, help="length of each timed window (default 10, quick 1)"
-    )
-    p.add_argument(
-        "--events", type=int, help="events in the bulk-import export (default 1,000,000)"
-    )
-    p.add_argument(
-        "--read-cases", type=int, help="cases behind the read benchmarks (default 100,000)"
-    )
+    p.add_argument("--seconds", type=float, help="length of each timed window (default 10, quick 1)")
+    p.add_argument("--events", type=int, help="events in the bulk-import export (default 1,000,000)")
+    p.add_argument("--read-cases", type=int, help="cases behind the read benchmarks (default 100,000)")
     args = p.parse_args(argv)
     only = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
     unknown = [n for n in only if n not in NAMES]

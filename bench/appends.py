@@ -210,9 +210,7 @@ async def store(
             async def step(w: int) -> int:
                 case_id = next(mine[w])
                 type_, data = next(scripts[case_id])
-                done = await handler.append(
-                    PRINCIPAL, case_id, versions[case_id], [Proposed(type_, data)]
-                )
+                done = await handler.append(PRINCIPAL, case_id, versions[case_id], [Proposed(type_, data)])
                 versions[case_id] = done.version
                 return 1
 

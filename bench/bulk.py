@@ -115,7 +115,7 @@ async def import_export(
     from app.bulk_import import import_file
 
     rejects = OUT / f"{path.stem}.rejects.ndjson"
-    pool = await create_pool(url, min_size=2, max_size=10)
+    pool = await create_pool(url, min_size=2, max_size=10, statement_timeout_ms=600_000)
     try:
         kwargs: dict[str, Any] = {
             "batch_size": batch_size,
@@ -188,10 +188,7 @@ async def load_cases_through_handler(url: str, path: Path, concurrency: int = 8)
                 principal,
                 case_id,
                 0,
-                [
-                    Proposed(e["type"], e["data"], uuid.UUID(e["event_id"]), e["metadata"])
-                    for e in lines
-                ],
+                [Proposed(e["type"], e["data"], uuid.UUID(e["event_id"]), e["metadata"]) for e in lines],
             )
 
     events = 0

@@ -42,9 +42,7 @@ class Workload:
             for case_id in ids:
                 history = gen.long_case(rng, case_id, 60)[:PRELOAD_EVENTS]
                 self.histories[case_id] = history
-                self.scripts[case_id] = continuation(
-                    case_id, history[0][1]["ipe_service_categories"][0]
-                )
+                self.scripts[case_id] = continuation(case_id, history[0][1]["ipe_service_categories"][0])
                 self.versions[case_id] = 0
             self.mine.append(itertools.cycle(ids))
         self.errors: list[str] = []

@@ -25,9 +25,7 @@ class RawConnection:
 
     def __init__(self, host: str, port: int, headers: dict[str, str]) -> None:
         self.host, self.port = host, port
-        self.fixed = "".join(
-            f"{k}: {v}\r\n" for k, v in {"Host": f"{host}:{port}", **headers}.items()
-        )
+        self.fixed = "".join(f"{k}: {v}\r\n" for k, v in {"Host": f"{host}:{port}", **headers}.items())
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -133,9 +131,7 @@ async def run_load(
         )
 
     async def client(i: int) -> None:
-        conn: Any = (
-            HttpxConnection(shared) if shared is not None else RawConnection(host, port, headers)
-        )
+        conn: Any = HttpxConnection(shared) if shared is not None else RawConnection(host, port, headers)
         try:
             while not stop:
                 t = time.perf_counter()

@@ -19,9 +19,7 @@ def _verdict(met: bool | None) -> str:
     return {True: "met", False: "MISSED", None: ""}[met]
 
 
-def table(
-    figures: list[Figure], ratios: list[Ratio], facts: dict[str, Any], results: dict[str, Any]
-) -> str:
+def table(figures: list[Figure], ratios: list[Ratio], facts: dict[str, Any], results: dict[str, Any]) -> str:
     m, s = facts["machine"], facts["server"]
     lines = [
         f"machine: {m['nproc']} cores, {m['memory_gib']} GiB, {m['cpu']}; "
@@ -29,11 +27,7 @@ def table(
     ]
     rows = [("figure", "median", "unit", "target", "ratio", "", "repeats / reference")]
     for f in figures:
-        target = (
-            None
-            if f.target is None
-            else ("≥ " if f.higher_is_better else "≤ ") + _num(f.target, f.unit)
-        )
+        target = None if f.target is None else ("≥ " if f.higher_is_better else "≤ ") + _num(f.target, f.unit)
         repeats = " ".join(_num(v, f.unit) for v in f.repeats) if len(f.repeats) > 1 else ""
         if f.reference:
             repeats = (repeats + f"  (ref {f.reference})").strip()
@@ -66,9 +60,7 @@ def table(
         lines.append("")
         lines.append(
             "load averages (1 min) before -> after: "
-            + ", ".join(
-                f"{k} {v['before'][0]:.1f} -> {v['after'][0]:.1f}" for k, v in loads.items()
-            )
+            + ", ".join(f"{k} {v['before'][0]:.1f} -> {v['after'][0]:.1f}" for k, v in loads.items())
         )
     if results.get("errors"):
         lines.append("")
@@ -122,9 +114,7 @@ def markdown(results: dict[str, Any]) -> str:
         out += [
             "",
             "Load averages (1 min) before -> after each benchmark: "
-            + ", ".join(
-                f"{k} {v['before'][0]:.1f} -> {v['after'][0]:.1f}" for k, v in loads.items()
-            )
+            + ", ".join(f"{k} {v['before'][0]:.1f} -> {v['after'][0]:.1f}" for k, v in loads.items())
             + ".",
         ]
     return "\n".join(out) + "\n"

@@ -17,8 +17,7 @@ MB = 2**20
 
 def _cores(cpu: dict[str, Any]) -> str:
     return (
-        f"cores: client {cpu['client_cores']}, server {cpu['server_cores']}, "
-        f"postgres {cpu['postgres_cores']}"
+        f"cores: client {cpu['client_cores']}, server {cpu['server_cores']}, postgres {cpu['postgres_cores']}"
     )
 
 
@@ -98,15 +97,11 @@ class Suite:
                 await appends.store(url, 8, s, new_cases=False, seed=r, cases_per_writer=per_writer)
             )
             runs["store_new"].append(await appends.store(url, 8, s, new_cases=True, seed=r))
-            runs["peer_one_event"].append(
-                await asyncio.to_thread(peer.appends, peer_url, s, "one_event")
-            )
+            runs["peer_one_event"].append(await asyncio.to_thread(peer.appends, peer_url, s, "one_event"))
             runs["peer_get_modify_save"].append(
                 await asyncio.to_thread(peer.appends, peer_url, extra, "get_modify_save")
             )
-            runs["peer_batched"].append(
-                await asyncio.to_thread(peer.appends, peer_url, extra, "batched")
-            )
+            runs["peer_batched"].append(await asyncio.to_thread(peer.appends, peer_url, extra, "batched"))
             log("  " + ", ".join(f"{k} {v[-1]['rate']:,.0f}/s" for k, v in runs.items()))
         peer_reads = await asyncio.to_thread(peer.reads, peer_url, 100 if self.args.quick else 500)
         self.runs["appends"] = {**runs, "peer_reads": peer_reads}
@@ -268,9 +263,7 @@ class Suite:
                 [max(peaks)],
                 target=150,
                 higher_is_better=False,
-                extra={
-                    k: [round(v, 1) for v in vs] for k, vs in self.rss.items() if k.startswith(kind)
-                },
+                extra={k: [round(v, 1) for v in vs] for k, vs in self.rss.items() if k.startswith(kind)},
             )
 
     # 3 ------------------------------------------------------------------------------------------
@@ -342,10 +335,7 @@ class Suite:
             check_stop()
             res = await asyncio.to_thread(rebuild.run_child, "rebuild", self.import_db)
             runs.append(res)
-            log(
-                f"rebuild repeat {r + 1}: {res['rate']:,.0f} events/s, "
-                f"peak RSS {res['peak_rss_mb']:.0f} MB"
-            )
+            log(f"rebuild repeat {r + 1}: {res['rate']:,.0f} events/s, peak RSS {res['peak_rss_mb']:.0f} MB")
         self.runs["rebuild"] = {"rebuild": runs, "read_baseline": baseline}
         n = runs[0]["events"]
         self.figure(
@@ -357,7 +347,7 @@ class Suite:
         )
         self.figure(
             "rebuild.rss",
-            "4 rebuild peak RSS (whole process, wait4 ru_maxrss)",
+            "4 rebuild peak RSS (whole process, its VmHWM)",
             "MB",
             [x["peak_rss_mb"] for x in runs],
             target=300,
@@ -477,9 +467,7 @@ class Suite:
             "reads.clock.2w",
             "reads.clock.raw",
             None,
-            list(
-                zip([x["rate"] for x in runs], [x["rate"] for x in out["clock_raw"]], strict=True)
-            ),
+            list(zip([x["rate"] for x in runs], [x["rate"] for x in out["clock_raw"]], strict=True)),
         )
         self.figure(
             "reads.worklist.p99",
@@ -510,9 +498,7 @@ class Suite:
             [x["p50_ms"] for x in runs],
             target=1.0,
             higher_is_better=False,
-            extra={
-                k: runs[-1][k] for k in ("parse_p50_ms", "fold_p50_ms", "views_p50_ms", "p99_ms")
-            },
+            extra={k: runs[-1][k] for k in ("parse_p50_ms", "fold_p50_ms", "views_p50_ms", "p99_ms")},
         )
         peer_reads = self.runs.get("appends", {}).get("peer_reads")
         if peer_reads:
