@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from app.bulk_import import DEFAULT_BATCH
-from app.domain.policy import DEFAULT_POLICY, PolicyTable, load_policy
+from app.domain.policy import PolicyTable
 from app.settings import get_settings
 
 T = TypeVar("T")
@@ -27,9 +27,7 @@ BULK_STATEMENT_TIMEOUT_MS = 10 * 60 * 1000
 
 
 def policy() -> PolicyTable:
-    """The service's table (app.main does the same): the agency's file, or the defaults."""
-    settings = get_settings()
-    return load_policy(settings.policy_file) if settings.policy_file else DEFAULT_POLICY
+    return get_settings().policy_table()
 
 
 def _with_pool(work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:

@@ -409,8 +409,7 @@ class AppendHandler:
         key = str(item.event_id) if item.client_supplied_id else hashlib.sha256(claim).hexdigest()
         pba_id = item.data.get("pba_id")
         await conn.execute(
-            "INSERT INTO refused_claims (case_id, claim_key, pba_id, provider_id, type, data, rule, detail, actor)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+            store.REFUSED_CLAIM_SQL,
             case_id,
             key,
             pba_id,

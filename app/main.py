@@ -18,7 +18,6 @@ from app.api import admin, audit, clock, events, health, ledger
 from app.auth import KeyCache
 from app.context import AppContext
 from app.db import create_pool
-from app.domain.policy import DEFAULT_POLICY, PolicyTable, load_policy
 from app.handler import AppendHandler
 from app.openapi_doc import install_openapi
 from app.problems import Problem, install_problem_handlers, problem_response
@@ -84,10 +83,6 @@ class BodyLimit:
         await problem_response(problem)(scope, receive, send)
 
 
-def _policy(settings: Settings) -> PolicyTable:
-    return load_policy(settings.policy_file) if settings.policy_file else DEFAULT_POLICY
-
-
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> FastAPI:
     settings = settings or get_settings()
     database_url = database_url or os.environ.get("DATABASE_URL")
@@ -104,7 +99,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             statement_timeout_ms=settings.statement_timeout_ms,
             connect_timeout_s=settings.db_connect_timeout_s,
         )
-        policy = _policy(settings)
+        policy = settings.policy_table()
         handler = AppendHandler(pool, policy, retries=settings.append_retries,
                                 **observability.handler_hooks(app))
         app.state.ctx = AppContext(settings, pool, policy, handler, KeyCache())

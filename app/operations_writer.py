@@ -16,17 +16,12 @@ from typing import BinaryIO
 
 import asyncpg
 
+from app import store
 from app.operations_batch import Decided, Importing, decide_batch
 from app.operations_gc import collect_batch
 from app.operations_lines import Line, Reject
 from app.state_cache import StateCache
 
-APPEND_SQL = "SELECT caseledger_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-REFUSED_CLAIM_SQL = (
-    "INSERT INTO refused_claims"
-    " (case_id, claim_key, pba_id, provider_id, type, data, rule, detail, actor)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING"
-)
 RETRIES = 5
 
 
@@ -84,9 +79,9 @@ class Writer:
             try:
                 async with self.conn.transaction():
                     if decided.appends:
-                        await self.conn.executemany(APPEND_SQL, decided.appends)
+                        await self.conn.executemany(store.APPEND_SQL, decided.appends)
                     if decided.refused_claims:
-                        await self.conn.executemany(REFUSED_CLAIM_SQL, decided.refused_claims)
+                        await self.conn.executemany(store.REFUSED_CLAIM_SQL, decided.refused_claims)
                 break
             except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
                 if attempt == RETRIES:  # (a deadlock needs one event_id on two cases, in two

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.domain.policy import DEFAULT_POLICY, PolicyTable, load_policy
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -29,6 +31,14 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = 5000
     db_connect_timeout_s: float = 3.0
     log_level: str = "INFO"
+
+    def policy_table(self) -> PolicyTable:
+        """The agency's policy file when one is configured, else the built-in table.
+
+        The service, the importer and the rebuild all take it from here, so they
+        never judge the same events by different rules.
+        """
+        return load_policy(self.policy_file) if self.policy_file else DEFAULT_POLICY
 
 
 @lru_cache(maxsize=1)

@@ -109,6 +109,17 @@ class NewEvent:
     hash: str
 
 
+# The one statement of an append: events, head, snapshot, read models.
+APPEND_SQL = "SELECT caseledger_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+
+# A refused milestone claim is kept once per claim key, outside the stream, so the
+# ledgers can list it with its reason; the service and the importer both write it.
+REFUSED_CLAIM_SQL = (
+    "INSERT INTO refused_claims"
+    " (case_id, claim_key, pba_id, provider_id, type, data, rule, detail, actor)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING"
+)
+
 _LOAD_HEAD = f"""
 SELECT s.version, s.last_hash, s.last_recorded_at, s.state_version, s.fold_version,
        CASE WHEN s.version = $3 THEN NULL ELSE s.state END AS state,
@@ -157,7 +168,7 @@ async def append(
     (constraint events_case_version_key) or an event_id exists (events_event_id_key).
     """
     base = await conn.fetchval(
-        "SELECT caseledger_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        APPEND_SQL,
         case_id,
         expected_version,
         [e.event_id for e in events],
