@@ -72,6 +72,9 @@ closure_clock = Table(
     Column(
         "worklist_day", Date, Computed("COALESCE(eligible_on, '9999-12-31'::date)", persisted=True)
     ),
+    # What GET closure-clock explains that does not depend on the evaluation date
+    # (app.projections.closure_clock.clock_row); NULL on rows written before 0002.
+    Column("explanation", JSONB),
     Index("closure_clock_by_phase", "phase", "worklist_day", "case_id"),
     Index("closure_clock_by_day", "worklist_day", "case_id"),
 )

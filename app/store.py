@@ -109,8 +109,13 @@ class NewEvent:
     hash: str
 
 
-# The one statement of an append: events, head, snapshot, read models.
+# The one statement of an append: events, head, snapshot, read models. APPEND_SQL
+# continues a transaction-local event counter, so several appends may share one
+# transaction (bulk import); APPEND_ALONE_SQL is for an append that is the only one
+# of its transaction and skips the counter (a second one there would fail loudly on
+# the position's primary key, never write a wrong position).
 APPEND_SQL = "SELECT caseledger_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+APPEND_ALONE_SQL = "SELECT caseledger_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0)"
 
 # A refused milestone claim is kept once per claim key, outside the stream, so the
 # ledgers can list it with its reason; the service and the importer both write it.
@@ -164,11 +169,14 @@ async def append(
 ) -> list[int]:
     """Append atomically with the snapshot and read models; returns each event's position.
 
+    The only append of its transaction (the service's appends are); the importer,
+    which appends many cases per transaction, uses APPEND_SQL.
+
     Raises asyncpg.UniqueViolationError when another writer got there first
     (constraint events_case_version_key) or an event_id exists (events_event_id_key).
     """
     base = await conn.fetchval(
-        APPEND_SQL,
+        APPEND_ALONE_SQL,
         case_id,
         expected_version,
         [e.event_id for e in events],

@@ -12,11 +12,10 @@ from pydantic import BaseModel
 from app import reads
 from app.api.deps import CaseId, Ctx, JSONResponse, KnownAt, require, today
 from app.auth import Principal
-from app.domain.case import clock_view
-from app.domain.clock import status_on
+from app.domain.clock import clock_facts, clock_on, status_on
 from app.domain.pes_checklist import PesDecision, PesRequest, evaluate_post_employment_service
 from app.problems import Problem
-from app.projections.closure_clock import decode_cursor, encode_cursor, worklist
+from app.projections.closure_clock import decode_cursor, encode_cursor, read_clock_facts, worklist
 
 router = APIRouter(tags=["closure clock"])
 Reader = Annotated[Principal, Depends(require("case_system", "auditor"))]
@@ -61,10 +60,19 @@ async def get_closure_clock(
     known_at: KnownAt = None,
 ) -> JSONResponse:
     """Where the case stands on the 90-day timeline, and what still holds it (contract 3.8)."""
-    async with ctx.pool.acquire() as conn:
-        state, version = await reads.case_state(conn, case_id, known_at=known_at, cache=ctx.handler.cache)
     day = as_of or today()
-    view = clock_view(state, day, ctx.policy)
+    async with ctx.pool.acquire() as conn:
+        # As the case stands now: its stored closure-clock row. As known at an
+        # earlier moment: a fold of the events recorded by then.
+        stored = None if known_at is not None else await read_clock_facts(conn, case_id)
+        if stored is not None:
+            facts, version = stored
+        else:
+            state, version = await reads.case_state(
+                conn, case_id, known_at=known_at, cache=ctx.handler.cache
+            )
+            facts = clock_facts(state.clock, ctx.policy)
+    view = clock_on(facts, day)
     return JSONResponse(
         {
             "case_id": case_id,
@@ -100,7 +108,13 @@ async def closure_worklist(
             raise Problem(422, "invalid_request", "cursor is not one this service gave out") from None
     async with ctx.pool.acquire() as conn:
         rows = await worklist(
-            conn, as_of=day, status=status, eligible_by=eligible_by, cursor=cursor, limit=limit + 1
+            conn,
+            as_of=day,
+            status=status,
+            eligible_by=eligible_by,
+            cursor=cursor,
+            limit=limit + 1,
+            policy=ctx.policy,
         )
     page = rows[:limit]
     items = [

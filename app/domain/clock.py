@@ -17,6 +17,8 @@ Clock start rules (`ClockView.clock_start_rule`)
 Refusal rule ids (`Refusal.rule`)
   case_not_found                    any case event before CaseOpened (code case_not_found)
   case_already_opened               a second CaseOpened in the stream
+                                    (these two are the case's: `case.decide_case` checks them
+                                    before the clock and the ledger are asked)
   case_closed                       after CaseClosed: AuthorizationIssued, EmploymentStarted,
                                     EmploymentEnded, IPEAmended, EmploymentFollowUpCancelled,
                                     M4Ended, CaseClosed ("There are no exceptions")
@@ -62,12 +64,21 @@ Choices where the contract is silent
 from app.domain.clock_decide import decide_clock
 from app.domain.clock_evolve import evolve_clock
 from app.domain.clock_state import ClockState, initial_clock_state, ipe_categories, is_closed
-from app.domain.clock_view import ClockView, clock_dates, evaluate_clock, status_on
+from app.domain.clock_view import (
+    ClockFacts,
+    ClockView,
+    clock_facts,
+    clock_on,
+    evaluate_clock,
+    status_on,
+)
 
 __all__ = [
+    "ClockFacts",
     "ClockState",
     "ClockView",
-    "clock_dates",
+    "clock_facts",
+    "clock_on",
     "decide_clock",
     "evaluate_clock",
     "evolve_clock",

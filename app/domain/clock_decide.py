@@ -51,31 +51,17 @@ REFUSED_AFTER_CLOSURE = frozenset(
 
 
 def decide_clock(state: ClockState, event: EventData, policy: PolicyTable) -> Refusal | None:
-    """The clock's refusal of `event` given the case so far, or None."""
-    if event.TYPE in IGNORED_BY_CLOCK:
+    """The clock's refusal of `event` given the case so far, or None.
+
+    Whether the case is open (case_not_found, case_already_opened) is the case's
+    rule, checked once by `app.domain.case.decide_case` before this is asked.
+    """
+    if event.TYPE in IGNORED_BY_CLOCK or event.TYPE == CaseOpened.TYPE:
         return None
-    if event.TYPE == CaseOpened.TYPE:
-        return _case_opened(state)
-    if not state.opened:
-        return Refusal(
-            "case_not_found",
-            f"{event.TYPE} needs an open case: the stream has no CaseOpened yet.",
-            code="case_not_found",
-        )
     if state.closed is not None and event.TYPE in REFUSED_AFTER_CLOSURE:
         return _case_closed(state, event)
     decide = _DECIDERS.get(event.TYPE)
     return None if decide is None else decide(state, event, policy)
-
-
-def _case_opened(state: ClockState) -> Refusal | None:
-    if not state.opened:
-        return None
-    return Refusal(
-        "case_already_opened",
-        "This case is already open: one stream holds one case; "
-        "a returning client needs a new case under a new case_id.",
-    )
 
 
 def _case_closed(state: ClockState, event: EventData) -> Refusal:

@@ -5,19 +5,28 @@ and its stream version (the tie-break of contract 3.1). Which date starts the
 clock, and the status, are computed on demand by `clock_view.evaluate_clock`
 for an evaluation date, so the state never depends on "today".
 
-Every field is a str, int, bool, date, UUID, None, a tuple or a nested frozen
-dataclass, so the lead can store it as a JSON snapshot through
+Every field is a str, int, bool, date, UUID, None, a tuple, a dict[str, ...] or
+a nested frozen dataclass, so the lead can store it as a JSON snapshot through
 `pydantic.TypeAdapter(ClockState)` and read back an equal state. Sets are kept
 as sorted tuples: the same state always gives the same JSON bytes.
+
+Dicts are never changed once a state holds them: a fold copies one on write
+(`{**old, key: value}`), so a state handed out stays what it was. No answer may
+depend on a dict's order: the snapshot is stored as PostgreSQL jsonb, which
+gives an object's keys back in its own order. What needs an order sorts by the
+stream version (authorizations in issue order: by `issued.version`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID
 
+from app.domain.frozen import quick_init
 
+
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Dated:
     """A business date and the recorded event it comes from (its id and stream version)."""
@@ -27,6 +36,7 @@ class Dated:
     version: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Job:
     """One job of the case; `ended` is None while it is current."""
@@ -43,6 +53,7 @@ class Job:
         return self.ended is None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Authorization:
     """An authorization with what the clock needs of its payments and cancellation.
@@ -68,6 +79,7 @@ class Authorization:
         return self.issued.on
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ClockStartCandidate:
     """A date that could start the clock, the rule it comes from, and what it says when it holds."""
@@ -79,6 +91,7 @@ class ClockStartCandidate:
     holds: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Closure:
     """The closure, with the clock start it was closed on: the clock is frozen from then."""
@@ -90,25 +103,39 @@ class Closure:
     clock_start: ClockStartCandidate | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ClockState:
     """The fold of one case's stream as the closure clock sees it.
 
     `outcome` is the employment outcome date (the start date of the job that
     put the case in Employment Follow-up) and its EmploymentStarted; `jobs`
-    holds every job the case ever had, in the order they were first recorded.
+    holds every job the case ever had by job_id (a rehire replaces the earlier
+    record); `authorizations` holds every authorization by id.
+
+    The last two fields index `authorizations` so that the clock start is found
+    without looking at every authorization (`clock_view.clock_start`):
+    `rule_b_authorizations` are the ids, in issue order, of the authorizations
+    whose end date still holds the clock start under rule (b) (not paid in full,
+    not cancelled, not a successful placement); `rule_c_authorization` is the
+    paid-in-full or cancelled authorization whose payment date is the latest
+    under rule (c). A rule (c) date only ever moves later (the latest payment
+    flagged paid in full, or for a cancelled authorization its latest payment),
+    so keeping the latest one is enough.
     """
 
     opened: bool = False
     supported_employment: bool = False
     ipe_service_categories: tuple[str, ...] = ()
-    jobs: tuple[Job, ...] = ()
+    jobs: dict[str, Job] = field(default_factory=dict)
     outcome: Dated | None = None
     outcome_job_id: str | None = None
     follow_up_cancelled: Dated | None = None
     m4_ended: Dated | None = None
-    authorizations: tuple[Authorization, ...] = ()
+    authorizations: dict[str, Authorization] = field(default_factory=dict)
     closed: Closure | None = None
+    rule_b_authorizations: tuple[str, ...] = ()
+    rule_c_authorization: str | None = None
 
 
 def initial_clock_state() -> ClockState:
@@ -125,11 +152,15 @@ def is_closed(state: ClockState) -> bool:
 
 
 def find_job(state: ClockState, job_id: str) -> Job | None:
-    return next((job for job in state.jobs if job.job_id == job_id), None)
+    return state.jobs.get(job_id)
 
 
 def current_jobs(state: ClockState) -> tuple[Job, ...]:
-    return tuple(job for job in state.jobs if job.current)
+    return tuple(job for job in state.jobs.values() if job.ended is None)
+
+
+def has_current_job(state: ClockState) -> bool:
+    return any(job.ended is None for job in state.jobs.values())
 
 
 def outcome_job(state: ClockState) -> Job | None:
@@ -139,12 +170,12 @@ def outcome_job(state: ClockState) -> Job | None:
 
 def last_ended_job(state: ClockState) -> Job | None:
     """The job whose EmploymentEnded was recorded last: what a not_employed status names."""
-    ended = [job for job in state.jobs if job.ended is not None]
+    ended = [job for job in state.jobs.values() if job.ended is not None]
     return max(ended, key=lambda job: job.ended.version if job.ended else 0, default=None)
 
 
 def find_authorization(state: ClockState, authorization_id: str) -> Authorization | None:
-    return next((a for a in state.authorizations if a.authorization_id == authorization_id), None)
+    return state.authorizations.get(authorization_id)
 
 
 def in_employment_follow_up(state: ClockState) -> bool:
@@ -158,7 +189,7 @@ def open_phase(state: ClockState) -> str:
         return "not_employed"
     if state.follow_up_cancelled is not None:
         return "follow_up_cancelled"
-    if not current_jobs(state):
+    if not has_current_job(state):
         return "not_employed"
     if state.supported_employment and state.m4_ended is None:
         return "awaiting_m4"

@@ -20,11 +20,12 @@ from app.domain.clock_state import (
     Authorization,
     ClockStartCandidate,
     ClockState,
-    clock_phase,
+    Dated,
     find_job,
     last_ended_job,
     open_phase,
 )
+from app.domain.frozen import quick_init
 from app.domain.policy import PolicyTable
 
 RULE_EMPLOYMENT_OUTCOME = "a_employment_outcome"
@@ -33,6 +34,7 @@ RULE_PAID_IN_FULL = "c_authorization_paid_in_full"
 RULE_M4_ENDED = "m4_ended"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ClockView:
     status: str
@@ -57,6 +59,26 @@ def status_on(phase: str, clock_start: date | None, eligible_on: date | None, as
     return "eligible" if as_of >= eligible_on else "running"
 
 
+@quick_init
+@dataclass(frozen=True, slots=True)
+class ClockFacts:
+    """What the closure clock says that does not depend on the evaluation date.
+
+    The closure-clock read model stores exactly this; `clock_on` turns it into
+    the view for any date, so the stored row and a fold of the events answer
+    alike. `holds` (in Employment Follow-up) says what holds the clock start;
+    `reason` (any other phase) says why there is no running clock.
+    """
+
+    phase: str
+    clock_start: date | None
+    clock_start_rule: str | None
+    clock_start_event_id: UUID | None
+    eligible_on: date | None
+    holds: tuple[str, ...]
+    reason: str | None
+
+
 def evaluate_clock(
     state: ClockState, as_of: date, policy: PolicyTable, *, as_if_open: bool = False
 ) -> ClockView:
@@ -66,29 +88,52 @@ def evaluate_clock(
     provider's successful placement reached before or after a successful
     closure is judged against that clock, not against "closed".
     """
-    phase = open_phase(state) if as_if_open else clock_phase(state)
-    start = clock_start(state) if open_phase(state) == "in_follow_up" else None
-    eligible_on = None if start is None else eligible_on_for(start.on, policy)
-    status = status_on(phase, start and start.on, eligible_on, as_of)
-    days = None
-    if eligible_on is not None and status != "closed":
-        days = max((eligible_on - as_of).days, 0)
-    return ClockView(
-        status=status,
+    return clock_on(clock_facts(state, policy, as_if_open=as_if_open), as_of)
+
+
+def clock_facts(state: ClockState, policy: PolicyTable, *, as_if_open: bool = False) -> ClockFacts:
+    """The date-independent part of `evaluate_clock` (see ClockFacts)."""
+    open_ = open_phase(state)
+    phase = open_ if as_if_open or state.closed is None else "closed"
+    start = clock_start(state) if open_ == "in_follow_up" else None
+    if start is None:
+        return ClockFacts(phase, None, None, None, None, (), _no_clock_reason(state))
+    in_follow_up = phase == "in_follow_up"
+    return ClockFacts(
         phase=phase,
-        clock_start=start and start.on,
-        clock_start_rule=start and start.rule,
-        clock_start_event_id=start and start.event_id,
-        eligible_on=eligible_on,
-        days_remaining=days,
-        blocking=_blocking(state, status, start, eligible_on, as_of),
+        clock_start=start.on,
+        clock_start_rule=start.rule,
+        clock_start_event_id=start.event_id,
+        eligible_on=eligible_on_for(start.on, policy),
+        holds=tuple(_holding(state, start.on)) if in_follow_up else (),
+        reason=None if in_follow_up else _no_clock_reason(state),
     )
 
 
-def clock_dates(state: ClockState, policy: PolicyTable) -> tuple[str, date | None, date | None]:
-    """(phase, clock start, eligible_on): what the worklist stores, without the explanation."""
-    start = clock_start(state) if open_phase(state) == "in_follow_up" else None
-    return clock_phase(state), start and start.on, start and eligible_on_for(start.on, policy)
+def clock_on(facts: ClockFacts, as_of: date) -> ClockView:
+    """The clock on `as_of`: status, days remaining, and only what holds the clock start
+    or blocks eligibility (nothing once eligible)."""
+    start, eligible_on = facts.clock_start, facts.eligible_on
+    status = status_on(facts.phase, start, eligible_on, as_of)
+    days = None
+    if eligible_on is not None and status != "closed":
+        days = max((eligible_on - as_of).days, 0)
+    if status in ("waiting", "running") and start and eligible_on:
+        blocking: tuple[str, ...] = (*facts.holds, _time_left(status, start, eligible_on, as_of))
+    elif status == "eligible":
+        blocking = ()
+    else:
+        blocking = (facts.reason or "",)
+    return ClockView(
+        status=status,
+        phase=facts.phase,
+        clock_start=start,
+        clock_start_rule=facts.clock_start_rule,
+        clock_start_event_id=facts.clock_start_event_id,
+        eligible_on=eligible_on,
+        days_remaining=days,
+        blocking=blocking,
+    )
 
 
 def eligible_on_for(start: date, policy: PolicyTable) -> date:
@@ -104,8 +149,63 @@ def clock_start(state: ClockState) -> ClockStartCandidate | None:
     """
     if state.closed is not None:
         return state.closed.clock_start
-    candidates = clock_start_candidates(state)
-    return max(candidates, key=lambda c: (c.on, c.version), default=None)
+    latest, rule, authorization = _latest(state)
+    if latest is None:
+        return None
+    if authorization is not None:
+        return _authorization_candidate(authorization)
+    if rule == RULE_M4_ENDED:
+        return _m4_candidate(latest)
+    return _outcome_candidate(state)
+
+
+def _latest(state: ClockState) -> tuple[Dated | None, str | None, Authorization | None]:
+    """The candidate `clock_start` picks, as (date, rule, its authorization if any), found
+    through the state's rule (b) and (c) indexes: O(authorizations not yet paid in full),
+    not O(every authorization). The same maximum as over `clock_start_candidates`: stream
+    versions are unique, so two candidates never tie on (date, version)."""
+    latest: Dated | None = None
+    rule: str | None = None
+    holder: Authorization | None = None
+    authorizations = state.authorizations
+    if state.rule_c_authorization is not None:
+        holder = authorizations[state.rule_c_authorization]
+        latest, rule = rule_c_date(holder), RULE_PAID_IN_FULL
+    for authorization_id in state.rule_b_authorizations:
+        a = authorizations[authorization_id]
+        issued = a.issued
+        if latest is None or (issued.on, issued.version) > (latest.on, latest.version):
+            latest, rule, holder = issued, RULE_NOT_PAID_IN_FULL, a
+    outcome = state.outcome
+    if outcome is not None and (
+        latest is None or (outcome.on, outcome.version) > (latest.on, latest.version)
+    ):
+        latest, rule, holder = outcome, RULE_EMPLOYMENT_OUTCOME, None
+    m4 = state.m4_ended
+    if (
+        state.supported_employment
+        and m4 is not None
+        and (latest is None or (m4.on, m4.version) > (latest.on, latest.version))
+    ):
+        latest, rule, holder = m4, RULE_M4_ENDED, None
+    return latest, rule, holder
+
+
+def holds_by_end_date(a: Authorization) -> bool:
+    """Rule (b): an authorization not paid in full holds the clock start by its end date;
+    a cancelled one no longer does, nor does a successful placement (3.3)."""
+    return a.paid_in_full is None and a.cancelled is None and not a.successful_placement
+
+
+def rule_c_date(a: Authorization) -> Dated | None:
+    """Rule (c): the payment of a paid-in-full or cancelled authorization that holds the
+    clock start (the latest paid-in-full payment; a cancelled one's latest payment), or
+    None. It only moves later as payments are recorded."""
+    if a.successful_placement:
+        return None
+    if a.cancelled is not None:
+        return a.last_payment
+    return a.paid_in_full
 
 
 def clock_start_candidates(state: ClockState) -> list[ClockStartCandidate]:
@@ -117,18 +217,21 @@ def clock_start_candidates(state: ClockState) -> list[ClockStartCandidate]:
     It only matters for a job started after M4 ended; the usual job started
     before M4 ends never wins.
     """
-    candidates = [c for a in state.authorizations if (c := _authorization_candidate(a))]
+    candidates = [c for a in _in_issue_order(state) if (c := _authorization_candidate(a))]
     outcome = _outcome_candidate(state)
     if outcome is not None:
         candidates.append(outcome)
     if state.supported_employment and state.m4_ended is not None:
-        m4 = state.m4_ended
-        holds = (
-            f"Supported employment: M4 ended on {m4.on} (transition to extended services): "
-            "the clock starts from that date."
-        )
-        candidates.append(ClockStartCandidate(m4.on, m4.version, RULE_M4_ENDED, m4.event_id, holds))
+        candidates.append(_m4_candidate(state.m4_ended))
     return candidates
+
+
+def _m4_candidate(m4: Dated) -> ClockStartCandidate:
+    holds = (
+        f"Supported employment: M4 ended on {m4.on} (transition to extended services): "
+        "the clock starts from that date."
+    )
+    return ClockStartCandidate(m4.on, m4.version, RULE_M4_ENDED, m4.event_id, holds)
 
 
 def _outcome_candidate(state: ClockState) -> ClockStartCandidate | None:
@@ -171,20 +274,28 @@ def _authorization_candidate(a: Authorization) -> ClockStartCandidate | None:
     )
 
 
-def _blocking(
-    state: ClockState,
-    status: str,
-    start: ClockStartCandidate | None,
-    eligible_on: date | None,
-    as_of: date,
-) -> tuple[str, ...]:
-    """Only what holds the clock start or blocks eligibility; nothing once eligible."""
-    if status in ("waiting", "running") and start and eligible_on:
-        holding = [c.holds for c in clock_start_candidates(state) if c.on == start.on]
-        return (*holding, _time_left(status, start.on, eligible_on, as_of))
-    if status == "eligible":
-        return ()
-    return (_no_clock_reason(state),)
+def _in_issue_order(state: ClockState) -> list[Authorization]:
+    """The authorizations in the order they were issued. Not the dict's own order: a
+    snapshot read back from PostgreSQL's jsonb has its keys in jsonb's order."""
+    return sorted(state.authorizations.values(), key=lambda a: a.issued.version)
+
+
+def _holding(state: ClockState, on: date) -> list[str]:
+    """What each of `clock_start_candidates` dated `on` says, in the same order; only
+    those candidates are put in words."""
+    dated_on: list[Authorization] = []
+    for a in state.authorizations.values():
+        dated = a.issued if holds_by_end_date(a) else rule_c_date(a)
+        if dated is not None and dated.on == on:
+            dated_on.append(a)
+    dated_on.sort(key=lambda a: a.issued.version)  # issue order, as `_in_issue_order`
+    holding = [c.holds for a in dated_on if (c := _authorization_candidate(a))]
+    if state.outcome is not None and state.outcome.on == on and (c := _outcome_candidate(state)):
+        holding.append(c.holds)
+    m4 = state.m4_ended
+    if state.supported_employment and m4 is not None and m4.on == on:
+        holding.append(_m4_candidate(m4).holds)
+    return holding
 
 
 def _time_left(status: str, start: date, eligible_on: date, as_of: date) -> str:

@@ -14,12 +14,13 @@ consumer per PBA, and it is the cap in force on the milestone's `reached_on`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
+from app.domain.frozen import quick_init
 from app.domain.ledger_state import Authorization, Claim, LedgerState, Payment, Pba
 from app.domain.policy import PolicyTable
 
@@ -29,25 +30,15 @@ REPLACEMENT = "re-placed by the provider with no additional payment"
 
 
 def money(amount: Decimal) -> str:
-    """Dollars and cents as the contract writes them: "1300.00"."""
-    return format(amount.quantize(CENTS), "f")
+    """Dollars and cents as the contract writes them: "1300.00".
+
+    `str` of a Decimal with two decimal places is its fixed-point form (it only switches
+    to an exponent below 1e-6), and costs half of `format(..., "f")`.
+    """
+    return str(amount.quantize(CENTS))
 
 
-def _plain(value: Any) -> Any:
-    """A value as plain JSON: Decimal as a money string, dates ISO, UUIDs as strings."""
-    if isinstance(value, Decimal):
-        return money(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    return value
-
-
+@quick_init
 @dataclass(frozen=True, slots=True)
 class MilestoneLine:
     """One recorded milestone claim, priced. `amount` is what it earned; `note` says why
@@ -67,9 +58,26 @@ class MilestoneLine:
     outstanding: Decimal
 
     def to_json(self) -> dict[str, Any]:
-        return cast(dict[str, Any], _plain(self))
+        """Plain JSON, field by field: money as strings ("1300.00"), dates ISO, ids as strings.
+
+        Written out rather than walked generically: the service stores this after every
+        append (the ledger read model), so it is on the append's path.
+        """
+        return {
+            "milestone": self.milestone,
+            "reached_on": self.reached_on.isoformat(),
+            "event_id": str(self.event_id),
+            "authorization_id": self.authorization_id,
+            "rate": money(self.rate),
+            "amount": money(self.amount),
+            "note": self.note,
+            "authorized": money(self.authorized),
+            "paid": money(self.paid),
+            "outstanding": money(self.outstanding),
+        }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PbaLedger:
     """One PBA's account. `paid` counts every payment on the PBA's milestone authorizations,
@@ -92,24 +100,43 @@ class PbaLedger:
     anomalies: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return cast(dict[str, Any], _plain(self))
+        """Plain JSON, as `MilestoneLine.to_json`; the keys in field order."""
+        ended_on = self.ended_on
+        return {
+            "pba_id": self.pba_id,
+            "provider_id": self.provider_id,
+            "opened_on": self.opened_on.isoformat(),
+            "ended_on": None if ended_on is None else ended_on.isoformat(),
+            "end_reason": self.end_reason,
+            "status": self.status,
+            "milestones": [line.to_json() for line in self.milestones],
+            "earned": money(self.earned),
+            "authorized": money(self.authorized),
+            "paid": money(self.paid),
+            "outstanding": money(self.outstanding),
+            "cap": money(self.cap),
+            "cap_left": money(self.cap_left),
+            "anomalies": list(self.anomalies),
+        }
 
 
 def ledger_view(state: LedgerState, policy: PolicyTable) -> tuple[PbaLedger, ...]:
     """Every PBA of the case, in the order they were opened."""
-    return tuple(_pba_ledger(state, pba, policy) for pba in state.pbas.values())
+    if not state.pbas:
+        return ()
+    # Each PBA's milestone pre-authorizations, in the order they were issued (one pass).
+    by_pba: dict[str, dict[str, Authorization]] = {}
+    for a in state.authorizations.values():
+        if a.pba_id is not None and a.milestone is not None:
+            by_pba.setdefault(a.pba_id, {})[a.authorization_id] = a
+    return tuple(_pba_ledger(pba, by_pba.get(pba.pba_id, {}), policy) for pba in state.pbas.values())
 
 
 def _total(amounts: Iterable[Decimal]) -> Decimal:
     return sum(amounts, ZERO).quantize(CENTS)
 
 
-def _pba_ledger(state: LedgerState, pba: Pba, policy: PolicyTable) -> PbaLedger:
-    auths = {
-        a.authorization_id: a
-        for a in state.authorizations.values()
-        if a.pba_id == pba.pba_id and a.milestone is not None
-    }
+def _pba_ledger(pba: Pba, auths: dict[str, Authorization], policy: PolicyTable) -> PbaLedger:
     lines = _lines(pba, auths, policy)
     earned = _total(line.amount for line in lines)
     cap = policy.pba_cap(pba.claims[-1].reached_on if pba.claims else pba.opened_on).quantize(CENTS)
@@ -135,10 +162,12 @@ def _lines(
     pba: Pba, auths: dict[str, Authorization], policy: PolicyTable
 ) -> tuple[MilestoneLine, ...]:
     lines: list[MilestoneLine] = []
+    shown: set[str] = set()  # authorizations whose money an earlier line shows
     earned = ZERO
     for claim in pba.claims:
         rate, amount, note = _price(pba, claim, earned, policy)
-        first = all(line.authorization_id != claim.authorization_id for line in lines)
+        first = claim.authorization_id not in shown
+        shown.add(claim.authorization_id)
         auth = auths.get(claim.authorization_id) if first else None
         lines.append(_line(claim, rate, amount, note, auth))
         earned += amount

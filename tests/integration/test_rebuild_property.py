@@ -171,7 +171,8 @@ async def own_api(databases: Any) -> AsyncIterator[tuple[Api, asyncpg.Pool]]:
 
 async def _live(conn: asyncpg.Connection, case_id: str) -> tuple[Any, ...]:
     clock = await conn.fetchrow(
-        "SELECT phase, clock_start, eligible_on FROM closure_clock WHERE case_id = $1", case_id
+        "SELECT phase, clock_start, eligible_on, explanation FROM closure_clock WHERE case_id = $1",
+        case_id,
     )
     ledger = await conn.fetch("SELECT detail FROM ledger_pba WHERE case_id = $1 ORDER BY pba_id", case_id)
     clock_json = (
@@ -181,6 +182,7 @@ async def _live(conn: asyncpg.Connection, case_id: str) -> tuple[Any, ...]:
             "phase": clock["phase"],
             "clock_start": clock["clock_start"] and clock["clock_start"].isoformat(),
             "eligible_on": clock["eligible_on"] and clock["eligible_on"].isoformat(),
+            "explanation": clock["explanation"],
         }
     )
     return clock_json, [r["detail"] for r in ledger]
@@ -226,6 +228,17 @@ async def test_live_read_models_are_the_fold_of_the_log_and_what_rebuild_writes(
         assert SNAPSHOT.validate_python(snapshot["state"]) == replay(facts[: snapshot["state_version"]])
         assert await case_state(conn, case_id) == (expected, len(facts))
         assert await _live(conn, case_id) == expected_rows
+
+    # GET closure-clock answers from the stored row; as known at a moment it folds the
+    # events. Both must say the same on any evaluation date.
+    for as_of in (days[0], days[len(days) // 2], days[-1], "2025-06-30"):
+        stored = await api.get(f"/cases/{case_id}/closure-clock", params={"as_of": as_of})
+        folded = await api.get(
+            f"/cases/{case_id}/closure-clock",
+            params={"as_of": as_of, "known_at": "2999-01-01T00:00:00Z"},
+        )
+        assert stored.status_code == folded.status_code == 200
+        assert stored.json() == folded.json()
 
     report = await rebuild(pool, DEFAULT_POLICY)
     assert report.equal, report.text()

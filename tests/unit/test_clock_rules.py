@@ -639,11 +639,10 @@ def test_refuses_cancelling_an_authorization_paid_in_full() -> None:
     assert refusal is not None and refusal.rule == "authorization_paid_in_full"
 
 
-def test_refuses_case_events_before_case_opened_and_a_second_case_opened() -> None:
-    before = given().when(started("J1", "2025-01-06"))
-    assert before is not None and (before.rule, before.code) == ("case_not_found", "case_not_found")
-    second = employed().when(opened())
-    assert second is not None and second.rule == "case_already_opened"
+def test_whether_the_case_is_open_is_the_cases_rule_not_the_clocks() -> None:
+    """case_not_found and case_already_opened are checked once, by `case.decide_case`
+    (tests/unit/test_case_rules.py); the clock is asked only about an open case."""
+    assert employed().when(opened()) is None
 
 
 def test_pba_events_and_retractions_are_not_the_clocks_concern() -> None:
