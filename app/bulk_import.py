@@ -4,8 +4,12 @@ Every line meets the API's schema check and deciders (`app.operations_lines`,
 `app.operations_batch`); what differs from the API is only how it reaches the
 store: one transaction per batch, every case's events, snapshot and read-model
 rows in one pipelined `executemany` of `caseledger_append`. While PostgreSQL
-writes a batch, the next one is parsed and schema-checked (pure Python), so the
-two processors work at once.
+writes a batch, the next one is parsed, schema-checked and decided against the
+outcome of the batch in flight (`Writer.decide`), so Python and PostgreSQL work
+at once; should that write lose a race, the next batch is decided again.
+
+It ends with ANALYZE of the tables it filled (`app.operations_analyze`): without
+statistics the worklist's plan degrades badly on a server that runs no autovacuum.
 
 Re-running an import is safe and quick: a line whose event_id is stored with the
 same content is skipped (before its schema check, when the export's data is
@@ -16,6 +20,7 @@ case as it now stands (like an API retry), so it may now get another reason.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,7 +30,8 @@ import asyncpg
 
 from app.auth import Principal
 from app.domain.policy import PolicyTable
-from app.operations_batch import Importing
+from app.operations_analyze import analyze_tables
+from app.operations_batch import Decided, Importing
 from app.operations_gc import collector_between_batches
 from app.operations_lines import (
     EVERY_CASE,
@@ -43,6 +49,7 @@ _STORED = "SELECT event_id, case_id, type, data FROM events WHERE event_id = ANY
 # Lines per transaction: an export ordered by time spreads a case over many lines, and each
 # case costs a fold and its read-model rows once per batch, so larger batches pay off.
 DEFAULT_BATCH = 20_000
+_FIRST_CASE_ID = re.compile(rb'\s*\{\s*"case_id"\s*:\s*"([A-Za-z0-9_.-]{1,64})"')
 _SLICE = 500  # lines checked between yields to the event loop (the write in flight needs it)
 
 
@@ -59,11 +66,13 @@ async def import_file(
     policy: PolicyTable,
     progress: Callable[[int], None] | None = None,
     shard: Shard = EVERY_CASE,
+    analyze: bool = True,
 ) -> ImportSummary:
     """Import `path`; the pool must lend two connections (one checks, one writes).
 
     `progress` is called with the size in bytes of each batch once it is committed.
-    `shard` takes only its share of the cases, for one of several worker processes.
+    `shard` takes only its share of the cases, for one of several worker processes
+    (which leave `analyze` to the parent, once every worker is done).
     """
     if not 1 <= batch_size <= 100_000:
         raise ValueError("batch_size must be between 1 and 100000")
@@ -78,17 +87,24 @@ async def import_file(
         async with pool.acquire() as reader, pool.acquire() as conn:
             writer = Writer(conn, run, summary, rejects, progress)
             writing: asyncio.Task[None] | None = None
+            ahead: Decided | None = None  # the decision of the batch being written
             try:
                 for raw in _raw_batches(source, batch_size * shard.count):
                     batch = await _check(reader, raw, principal, shard)
+                    decided = await writer.decide(reader, batch, ahead)
                     if writing is not None:
                         await writing
-                    writing = asyncio.create_task(writer.commit(batch))
+                        if decided is None or writer.raced:  # decided against a stale outcome
+                            decided = await writer.decide(reader, batch, None)
+                    writing = asyncio.create_task(writer.commit(batch, decided))
+                    ahead = decided
                 if writing is not None:
                     await writing
             finally:
                 if writing is not None and not writing.done():
                     writing.cancel()
+            if analyze:
+                await analyze_tables(conn)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -105,6 +121,16 @@ def _raw_batches(source: BinaryIO, size: int) -> Iterator[list[tuple[int, bytes]
         yield batch
 
 
+def _surely_elsewhere(line: bytes, shard: Shard) -> bool:
+    """Whether the line is certainly another worker's, told without parsing it: its first key
+    is a valid case_id of another shard, no other "case_id" appears in it, and it holds no
+    escape (so no key or value is spelled another way). Anything else is parsed."""
+    if b"\\" in line or line.count(b'"case_id"') != 1:
+        return False
+    first = _FIRST_CASE_ID.match(line)
+    return first is not None and not shard.takes(first.group(1).decode())
+
+
 async def _check(
     conn: asyncpg.Connection, raw: list[tuple[int, bytes]], principal: Principal, shard: Shard
 ) -> Batch:
@@ -112,6 +138,8 @@ async def _check(
     the batch in flight keeps streaming to the server."""
     batch, envelopes = Batch(), []
     for number, line in raw:
+        if shard.count > 1 and _surely_elsewhere(line, shard):
+            continue
         parsed = parse_envelope(number, line)
         if not shard.takes(parsed.case_id if isinstance(parsed, Envelope) else None):
             continue

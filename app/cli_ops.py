@@ -8,6 +8,7 @@ logs and CI output stay clean), and the summary on stdout.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,9 @@ from app.settings import get_settings
 
 T = TypeVar("T")
 BULK_STATEMENT_TIMEOUT_MS = 10 * 60 * 1000
+# Import and rebuild are Python-bound: one process per core, up to two (each holds its
+# own batches; PostgreSQL needs CPU too).
+DEFAULT_WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
 def policy() -> PolicyTable:
@@ -79,7 +83,7 @@ def import_command(
     ] = None,
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="processes, each importing its share of the cases")
-    ] = 1,
+    ] = DEFAULT_WORKERS,
 ) -> None:
     """Append a case-system export through the API's rules; safe to re-run.
 
@@ -117,12 +121,20 @@ def import_command(
         raise typer.Exit(1)
 
 
-def rebuild_command() -> None:
+def rebuild_command(
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="processes, each replaying its range of cases")
+    ] = DEFAULT_WORKERS,
+) -> None:
     """Rebuild every read model from the log and report whether the live rows had drifted."""
+    from app.cli import database_url
     from app.rebuild import rebuild
 
+    url = database_url()
     with progress_bar("rebuild (cases)", _with_pool(_count_cases)) as advance:
-        report = _with_pool(lambda pool: rebuild(pool, policy(), progress=advance))
+        report = _with_pool(
+            lambda pool: rebuild(pool, policy(), progress=advance, workers=workers, url=url)
+        )
     typer.echo(report.text())
 
 

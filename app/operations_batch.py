@@ -6,10 +6,15 @@ each case's lines meet `decide_case` / `decide_retraction` in file order, as
 `AppendHandler` decides them, except that a refused line is left out and the
 case's later lines are decided against the state without it. The result is one
 `caseledger_append` argument tuple per case, for the caller to write.
+
+A batch may be decided while the previous one is still being written (`ahead`:
+that batch's decision): its cases then stand as that batch leaves them, and its
+event_ids count as stored. Should that write fail, the caller decides again.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +24,7 @@ from uuid import UUID
 import asyncpg
 
 from app.domain.case import (
+    FOLD_VERSION,
     CaseState,
     decide_case,
     decide_retraction,
@@ -44,6 +50,29 @@ class Decided:
     rejects: list[Reject] = field(default_factory=list)
     accepted: set[UUID] = field(default_factory=set)
     skipped: int = 0
+    heads: dict[str, Pending] = field(default_factory=dict)  # each written case, once written
+
+    def stored(self) -> dict[UUID, dict[str, Any]]:
+        """The event_ids this decision writes, as `_KNOWN` would find them once written."""
+        return {
+            event_id: {"case_id": args[0], "type": type_, "data": data}
+            for args in self.appends
+            for event_id, type_, data in zip(args[2], args[3], args[5], strict=True)
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A case as a batch still being written leaves it: its head (what `case_state` will
+    hold) and its folded state and read-model rows."""
+
+    head: dict[str, Any]
+    cached: CachedCase
+
+
+class DecideLater(Exception):
+    """The batch cannot be decided before the one in flight is written (a retraction on a
+    case of that batch needs the case's stored history)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,21 +84,49 @@ class Importing:
     cache: StateCache
 
 
-async def decide_batch(conn: asyncpg.Connection, lines: list[Line], run: Importing, now: datetime) -> Decided:
+async def decide_batch(
+    conn: asyncpg.Connection,
+    lines: list[Line],
+    run: Importing,
+    now: datetime,
+    ahead: Decided | None = None,
+) -> Decided:
+    """Decide `lines`; with `ahead` (the batch being written), as if it were written.
+
+    Raises DecideLater when that cannot be done before `ahead` is written.
+    """
     decided = Decided()
-    known = {r["event_id"]: r for r in await conn.fetch(_KNOWN, [ln.item.event_id for ln in lines])}
+    known: dict[UUID, Any] = {
+        r["event_id"]: r for r in await conn.fetch(_KNOWN, [ln.item.event_id for ln in lines])
+    }
+    pending = ahead.heads if ahead is not None else {}
+    if ahead is not None:
+        known.update(ahead.stored())
     by_case = _new_lines_by_case(lines, known, decided)
     retractions = {
         case_id: any(isinstance(ln.item.event, EventRetracted) for ln in case_lines)
         for case_id, case_lines in by_case.items()
     }
-    for case in await load_cases(conn, retractions, now, run.cache):
+    if any(retractions[c] for c in pending.keys() & retractions.keys()):
+        raise DecideLater
+    stored = {c: r for c, r in retractions.items() if c not in pending}
+    loaded = {case.case_id: case for case in await load_cases(conn, stored, now, run.cache)}
+    cases = [loaded[c] if c in loaded else _pending_case(c, pending[c], now) for c in by_case]
+    for index, case in enumerate(cases):
         before = case.state
         for line in by_case[case.case_id]:
             _decide_line(case, line, run, decided)
         if case.accepted:
             _add_append(case, before, run.policy, decided)
+        if index % 50 == 49:
+            await asyncio.sleep(0)  # lets the batch in flight stream to the server
     return decided
+
+
+def _pending_case(case_id: str, pending: Pending, now: datetime) -> CaseAtHand:
+    cached = pending.cached
+    at = max(now, pending.head["last_recorded_at"])
+    return CaseAtHand(case_id, pending.head, cached.state, None, at, (cached.clock_row, cached.ledger_rows))
 
 
 def _same(case_id: str, type_: str, data: Any, line: Line) -> bool:
@@ -149,6 +206,19 @@ def _accept(case: CaseAtHand, line: Line) -> None:
     case.accepted.append(line)
 
 
+def _head_after(case: CaseAtHand, args: tuple[Any, ...]) -> dict[str, Any]:
+    """The `case_state` head `caseledger_append` leaves with these arguments."""
+    version, snapshot = args[1] + len(args[2]), args[10] is not None
+    head = case.head
+    return {
+        "version": version,
+        "last_hash": args[7][-1],
+        "last_recorded_at": args[8],
+        "state_version": version if snapshot or head is None else head["state_version"],
+        "fold_version": FOLD_VERSION if snapshot or head is None else head["fold_version"],
+    }
+
+
 def _server_error(exc: Exception) -> Refusal:
     return Refusal(
         "server_error",
@@ -173,6 +243,7 @@ def _add_append(case: CaseAtHand, before: CaseState, policy: PolicyTable, out: D
         args, cached = append_args(case, before, policy)
         out.appends.append(args)
         out.cached.append((case.case_id, cached))
+        out.heads[case.case_id] = Pending(_head_after(case, args), cached)
     except Exception as exc:  # the read models cannot be computed: the case waits, others go on
         for line in case.accepted:
             out.accepted.discard(line.item.event_id)

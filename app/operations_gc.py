@@ -29,7 +29,17 @@ def collector_between_batches() -> Iterator[None]:
             gc.enable()
 
 
+_EVERY = 4  # batches between collections
+_batches = 0
+
+
 def collect_batch() -> None:
-    """Free whatever cycles the last batch left: the young generations only, so objects
-    that live on (cached states) are scanned once, not after every batch."""
-    gc.collect(1)
+    """Free whatever cycles the last batches left: the young generations only, so objects
+    that live on (cached states) are scanned once, not after every batch. A collection
+    scans every object the batches in hand still hold (measured: 7 % of an import's CPU
+    when run after each batch), and bulk work leaves few cycles, so it runs every
+    `_EVERY` batches: the garbage cycles of at most that many batches wait for it."""
+    global _batches
+    _batches += 1
+    if _batches % _EVERY == 0:
+        gc.collect(1)

@@ -12,6 +12,7 @@ handler's), at the version the head names: then nothing more is read or folded.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,7 +44,7 @@ class CaseAtHand:
     """One case of the batch: its head, the state to decide against, and what it accepted."""
 
     case_id: str
-    head: asyncpg.Record | None
+    head: Mapping[str, Any] | None  # a case_state row, or as a batch being written leaves it
     state: CaseState
     history: list[Fact] | None  # the whole stream, when a retraction needs it
     at: datetime  # recorded_at of this batch's events: now, never before the case's last event

@@ -23,7 +23,10 @@ from typing import Any
 import orjson
 
 from app.bulk_import import ImportSummary, import_file
+from app.domain.policy import PolicyTable
+from app.operations_analyze import analyze_tables
 from app.operations_lines import Shard
+from app.operations_policy import Packed, pack_policy, unpack_policy
 
 _POLL_SECONDS = 0.2
 
@@ -36,8 +39,13 @@ def import_in_workers(
     batch_size: int,
     rejects_path: Path,
     progress: Callable[[int], None] | None = None,
+    policy: PolicyTable | None = None,
 ) -> ImportSummary:
-    """Run `workers` processes; `progress` gets the bytes committed, summed over workers."""
+    """Run `workers` processes; `progress` gets the bytes committed, summed over workers.
+
+    `policy` defaults to the configured table (`CASELEDGER_POLICY_FILE`), as the service's.
+    """
+    packed = pack_policy(policy) if policy is not None else None
     ctx = multiprocessing.get_context("spawn")
     committed, results = ctx.Value("q", 0), ctx.Queue()
     parts = [rejects_path.with_name(f"{rejects_path.name}.part{i}") for i in range(workers)]
@@ -45,7 +53,7 @@ def import_in_workers(
     processes = [
         ctx.Process(
             target=_worker,
-            args=(url, path, batch_size, parts[i], Shard(i, workers), committed, results),
+            args=(url, path, batch_size, parts[i], Shard(i, workers), committed, results, packed),
         )
         for i in range(workers)
     ]
@@ -54,6 +62,7 @@ def import_in_workers(
     answers = _wait(processes, results, committed, progress)
     summary = _merged(answers, rejects_path)
     _merge_rejects(parts, rejects_path)
+    asyncio.run(_analyze(url))
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -108,18 +117,43 @@ def _merge_rejects(parts: list[Path], rejects_path: Path) -> None:
             part.unlink(missing_ok=True)
 
 
+async def _analyze(url: str) -> None:
+    """Once, when every worker is done (each worker leaves it out)."""
+    from app.db import connect
+
+    conn = await connect(url)
+    try:
+        await analyze_tables(conn)
+    finally:
+        await conn.close()
+
+
 def _worker(
-    url: str, path: Path, batch_size: int, rejects: Path, shard: Shard, committed: Any, results: Any
+    url: str,
+    path: Path,
+    batch_size: int,
+    rejects: Path,
+    shard: Shard,
+    committed: Any,
+    results: Any,
+    packed: Packed | None = None,
 ) -> None:
     try:
-        summary = asyncio.run(_run(url, path, batch_size, rejects, shard, committed))
+        table = unpack_policy(packed) if packed is not None else None
+        summary = asyncio.run(_run(url, path, batch_size, rejects, shard, committed, table))
         results.put(("ok", dataclasses.asdict(summary)))
     except BaseException as exc:  # reported to the parent, which fails the whole import
         results.put(("error", f"worker {shard.index}: {type(exc).__name__}: {exc}"))
 
 
 async def _run(
-    url: str, path: Path, batch_size: int, rejects: Path, shard: Shard, committed: Any
+    url: str,
+    path: Path,
+    batch_size: int,
+    rejects: Path,
+    shard: Shard,
+    committed: Any,
+    table: PolicyTable | None,
 ) -> ImportSummary:
     from app.cli_ops import BULK_STATEMENT_TIMEOUT_MS, policy
     from app.db import create_pool
@@ -135,9 +169,10 @@ async def _run(
             path,
             batch_size=batch_size,
             rejects_path=rejects,
-            policy=policy(),
+            policy=table if table is not None else policy(),
             progress=advance,
             shard=shard,
+            analyze=False,
         )
     finally:
         await pool.close()

@@ -1,9 +1,12 @@
 """One import batch's transaction: decide, write every case in one executemany, account for it.
 
-A lost race on a case (another writer took its next version, or, with several
-workers, stored the same event_id) rolls the batch back and decides it again
-against the fresh heads. What the batch wrote stays cached for the next batch,
-and only that: memory follows a batch, not the export.
+A batch is normally decided while the previous one is being written (`decide`,
+against that batch's outcome), so Python decides while PostgreSQL writes. A lost
+race on a case (another writer took its next version, or, with several workers,
+stored the same event_id) rolls the batch back and decides it again against the
+fresh heads; the batch decided behind it is then decided again too. What the
+batch wrote stays cached for the next batch, and only that: memory follows a
+batch, not the export.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import BinaryIO
 import asyncpg
 
 from app import store
-from app.operations_batch import Decided, Importing, decide_batch
+from app.operations_batch import Decided, DecideLater, Importing, decide_batch
 from app.operations_gc import collect_batch
 from app.operations_lines import Line, Reject
 from app.state_cache import StateCache
@@ -70,12 +73,27 @@ class Writer:
     summary: ImportSummary
     rejects: BinaryIO
     progress: Callable[[int], None] | None
+    raced: bool = False  # the last commit was decided again: what was decided behind it is stale
 
-    async def commit(self, batch: Batch) -> None:
-        """A lost race on a case (another writer took its next version) decides it again."""
-        decided = Decided()
+    async def decide(
+        self, reader: asyncpg.Connection, batch: Batch, ahead: Decided | None
+    ) -> Decided | None:
+        """Decide `batch` as if `ahead` (the batch in flight, None when none is) were written;
+        None when it has to wait for that write (`commit` decides it then)."""
+        if not batch.lines:
+            return Decided()
+        try:
+            return await decide_batch(reader, batch.lines, self.run, datetime.now(UTC), ahead)
+        except DecideLater:
+            return None
+
+    async def commit(self, batch: Batch, decided: Decided | None = None) -> None:
+        """Write `batch` as `decided` (decided here when None); a lost race on a case (another
+        writer took its next version) decides the batch again."""
+        self.raced = False
         for attempt in range(RETRIES + 1 if batch.lines else 0):
-            decided = await decide_batch(self.conn, batch.lines, self.run, datetime.now(UTC))
+            if decided is None or attempt:
+                decided = await decide_batch(self.conn, batch.lines, self.run, datetime.now(UTC))
             try:
                 async with self.conn.transaction():
                     if decided.appends:
@@ -84,8 +102,10 @@ class Writer:
                         await self.conn.executemany(store.REFUSED_CLAIM_SQL, decided.refused_claims)
                 break
             except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
+                self.raced = True
                 if attempt == RETRIES:  # (a deadlock needs one event_id on two cases, in two
                     raise  # workers' batches at once; deciding again then finds it stored)
+        decided = decided if decided is not None and batch.lines else Decided()
         self._keep_states(decided)
         self._count(batch, decided)
         collect_batch()

@@ -5,7 +5,11 @@ peak RSS (VmHWM of /proc/self/status: interpreter, imports and all; it imports
 only what `caseledger rebuild` would, no other bench module). The parent also
 reaps it with os.wait4, but that ru_maxrss includes the parent's own
 high-water mark at the spawn, so it is only kept beside it. Modes:
-- rebuild: app.rebuild.rebuild(pool, policy) over every event in the database;
+- rebuild: app.rebuild.rebuild(pool, policy, workers=2) over every event in the
+  database, as `caseledger rebuild` runs by default here: this process replays
+  one range of cases and a spawned process the other. The peak RSS reported is
+  the SUM of both processes' VmHWM (`rebuild_peak_rss_kb` is this one's alone);
+  `cpu_s` from wait4 includes the spawned process (reaped by this one);
 - read: the limits beside it: a plain cursor over every event in position
   order (rows decoded by asyncpg, nothing else), and store.iter_all_streams
   (StoredEvent objects, whole streams in case order), both with nothing built.
@@ -24,6 +28,8 @@ import time
 from typing import Any
 
 from app.settings import REPO_ROOT
+
+WORKERS = 2  # `caseledger rebuild`'s default on this 2-core machine
 
 
 def rebuild_available() -> str | None:
@@ -76,12 +82,14 @@ async def _child(mode: str, url: str) -> dict[str, Any]:
             from app.rebuild import rebuild
 
             t = time.perf_counter()
-            report = await rebuild(pool, DEFAULT_POLICY)
+            report = await rebuild(pool, DEFAULT_POLICY, workers=WORKERS, url=url)
             seconds = time.perf_counter() - t
             return {
                 "events": events,
                 "seconds": seconds,
                 "rate": events / seconds,
+                "workers": WORKERS,
+                "worker_peak_rss_kb": sum(getattr(report, "worker_peak_rss_kb", [])),
                 "report": _plain(report),
             }
         return {"events": events, **await _reads(pool)}
@@ -138,5 +146,6 @@ if __name__ == "__main__":
     result = asyncio.run(_child(sys.argv[1], sys.argv[2]))
     hwm = _vm_hwm_kb()
     if hwm is not None:
-        result["vm_hwm_kb"] = hwm
+        result["rebuild_peak_rss_kb"] = hwm
+        result["vm_hwm_kb"] = hwm + result.get("worker_peak_rss_kb", 0)
     print(json.dumps(result), flush=True)
