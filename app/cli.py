@@ -138,7 +138,8 @@ def key_list() -> None:
         lambda url: _with_conn(
             url,
             lambda c: c.fetch(
-                "SELECT key_id, role, provider_id, label, created_at, revoked_at FROM api_keys ORDER BY created_at"
+                "SELECT key_id, role, provider_id, label, created_at, revoked_at"
+                " FROM api_keys ORDER BY created_at"
             ),
         )
     )

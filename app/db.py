@@ -64,7 +64,7 @@ class _BoundedPool(asyncpg.Pool):
     def acquire(self, *, timeout: float | None = None) -> Any:
         return super().acquire(timeout=self._acquire_timeout if timeout is None else timeout)
 
-    async def release(self, connection: Any, *, timeout: float | None = None) -> None:
+    async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109 (asyncpg's signature)
         await super().release(connection, timeout=self._release_timeout if timeout is None else timeout)
 
 

@@ -8,8 +8,8 @@ bytes from the stored row and any row changed behind the service's back shows.
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 

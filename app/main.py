@@ -10,11 +10,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from fastapi import FastAPI
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from app import observability, ui
 from app.api import admin, audit, clock, events, health, ledger
+from app.api.deps import PlainRoute
 from app.auth import KeyCache
 from app.context import AppContext
 from app.db import create_pool
@@ -22,6 +23,7 @@ from app.handler import AppendHandler
 from app.openapi_doc import install_openapi
 from app.problems import Problem, install_problem_handlers, problem_response
 from app.settings import Settings, get_settings
+from app.state_cache import StateCache
 
 log = logging.getLogger("caseledger")
 # What a database that is down, restarting or hung raises (answered 503, never 500):
@@ -34,53 +36,6 @@ log = logging.getLogger("caseledger")
 DATABASE_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
                  asyncpg.OperatorInterventionError, asyncpg.InternalClientError,
                  asyncpg.TooManyConnectionsError, TimeoutError)
-
-
-class BodyLimit:
-    """Refuse a body over the limit with 413 before anything parses it."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None:
-            if not declared.isdigit() or int(declared) > self.max_bytes:
-                await self._refuse(scope, receive, send)
-                return
-            await self.app(scope, receive, send)
-            return
-        # No declared length (chunked): read at most the limit first, then replay it.
-        chunks, size, more = [], 0, True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            more = message.get("more_body", False)
-            if size > self.max_bytes:
-                await self._refuse(scope, receive, send)
-                return
-        body = b"".join(chunks)
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if delivered:
-                return await receive()
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        problem = Problem(413, "body_too_large", f"the request body is over {self.max_bytes} bytes")
-        await problem_response(problem)(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> FastAPI:
@@ -100,7 +55,10 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             connect_timeout_s=settings.db_connect_timeout_s,
         )
         policy = settings.policy_table()
-        handler = AppendHandler(pool, policy, retries=settings.append_retries,
+        # The cache is bounded by the events its states hold (memory grows with a case's
+        # history), besides its entries.
+        cache = StateCache(max_events=settings.state_cache_events)
+        handler = AppendHandler(pool, policy, retries=settings.append_retries, cache=cache,
                                 **observability.handler_hooks(app))
         app.state.ctx = AppContext(settings, pool, policy, handler, KeyCache())
         try:
@@ -121,12 +79,59 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     )
     install_openapi(app)
     install_problem_handlers(app)
+    # One middleware around the router: request id, metrics, access log, the body limit
+    # (413 before anything parses the body) and exception handling (app.observability).
     observability.install(app, settings)
     _install_database_down_handler(app)
-    for module in (health, events, clock, ledger, audit, admin, observability, ui):
-        app.include_router(module.router)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    for module in (health, events, clock, ledger, audit, admin, observability):
+        add_routes(app, module.router)
+    app.include_router(ui.router)
     return app
+
+
+def add_routes(app: FastAPI, router: APIRouter) -> None:
+    """The router's routes as the app's own, as `include_router` (no prefix, nothing added)
+    would serve them, but matched by the app's router directly: an included router is
+    matched and dispatched through two more layers on every request. A router holding
+    anything but plain API routes is included as usual."""
+    if not all(type(r) is APIRoute or isinstance(r, events.AppendRoute) for r in router.routes):
+        app.include_router(router)
+        return
+    for route in router.routes:
+        assert isinstance(route, APIRoute)
+        extra = {"form_limits": route.form_limits} if route.form_limits is not None else {}
+        app.router.add_api_route(
+            route.path,
+            route.endpoint,
+            response_model=route.response_model,
+            status_code=route.status_code,
+            tags=route.tags,
+            dependencies=route.dependencies,
+            summary=route.summary,
+            description=route.description,
+            response_description=route.response_description,
+            responses=route.responses,
+            deprecated=route.deprecated,
+            methods=route.methods,
+            operation_id=route.operation_id,
+            response_model_include=route.response_model_include,
+            response_model_exclude=route.response_model_exclude,
+            response_model_by_alias=route.response_model_by_alias,
+            response_model_exclude_unset=route.response_model_exclude_unset,
+            response_model_exclude_defaults=route.response_model_exclude_defaults,
+            response_model_exclude_none=route.response_model_exclude_none,
+            include_in_schema=route.include_in_schema,
+            response_class=route.response_class,
+            name=route.name,
+            # a plain signature is served without FastAPI's general solver (app.api.deps)
+            route_class_override=PlainRoute if type(route) is APIRoute else type(route),
+            callbacks=route.callbacks,
+            openapi_extra=route.openapi_extra,
+            generate_unique_id_function=route.generate_unique_id_function,
+            strict_content_type=route.strict_content_type,
+            max_body_size=route.max_body_size,
+            **extra,
+        )
 
 
 def _install_database_down_handler(app: FastAPI) -> None:

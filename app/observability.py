@@ -1,12 +1,13 @@
 """Operations: `GET /metrics`, structured JSON logs and the request id.
 
 `install(app, settings)` configures logging, gives the app its own metrics
-registry and puts the request middleware outside the whole stack;
+registry and makes the app's middleware stack one layer (observability_middleware:
+request id, metrics, access log, body limit, exception handling) around the router;
 `handler_hooks(app)` are the AppendHandler's counters.
 
 Parts: observability_logging (JSON lines, configure_logging),
 observability_metrics (the registry, the lag queries), observability_middleware
-(request id, latency, one log line per request).
+(request id, latency, one log line per request, the body limit, exception handling).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from app.api.deps import Ctx, require
 from app.auth import Principal
 from app.observability_logging import REQUEST_ID, configure_logging
 from app.observability_metrics import Metrics
-from app.observability_middleware import RequestObservability
+from app.observability_middleware import Handlers, RequestObservability
 from app.settings import Settings
 
 __all__ = [
@@ -50,11 +51,19 @@ def install(app: FastAPI, settings: Settings) -> None:
     metrics = Metrics()
     app.state.metrics = metrics
     build = app.build_middleware_stack
+    max_body_bytes = settings.max_body_bytes
 
-    def build_outermost() -> ASGIApp:
-        return RequestObservability(build(), metrics)
+    def build_stack() -> ASGIApp:
+        if app.user_middleware or app.debug or app.max_body_size is not None:
+            # Something this module does not replicate (a middleware added with
+            # add_middleware, debug tracebacks, FastAPI's own body limit): FastAPI's stack
+            # inside, the request id, metrics and body limit outside.
+            return RequestObservability(build(), metrics, max_body_bytes=max_body_bytes)
+        return RequestObservability(
+            app.router, metrics, max_body_bytes=max_body_bytes, handlers=Handlers(app.exception_handlers)
+        )
 
-    app.build_middleware_stack = build_outermost  # type: ignore[method-assign]
+    app.build_middleware_stack = build_stack  # type: ignore[method-assign]
 
 
 def handler_hooks(app: FastAPI) -> HandlerHooks:

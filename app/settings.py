@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     max_events_per_append: int = 1000
     append_retries: int = 5
+    state_cache_events: int = 200_000  # the service's StateCache: events its cached states hold
     statement_timeout_ms: int = 5000
     db_connect_timeout_s: float = 3.0
     log_level: str = "INFO"

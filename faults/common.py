@@ -23,7 +23,7 @@ import orjson
 from app import store
 from app.domain.case import replay
 from app.domain.policy import PolicyTable
-from app.projections.closure_clock import clock_row
+from app.projections.closure_clock import STORED_COLUMNS, clock_row, stored_clock_row
 from app.projections.ledger import ledger_rows
 from app.reads import to_fact
 
@@ -130,15 +130,9 @@ async def read_model_drift(
         )
     }
     clocks = {
-        r["case_id"]: {
-            "phase": r["phase"],
-            "clock_start": r["clock_start"].isoformat() if r["clock_start"] else None,
-            "eligible_on": r["eligible_on"].isoformat() if r["eligible_on"] else None,
-        }
+        r["case_id"]: stored_clock_row(r)
         for r in await conn.fetch(
-            "SELECT case_id, phase, clock_start, eligible_on"
-            " FROM closure_clock WHERE case_id = ANY($1::text[])",
-            ids,
+            f"SELECT case_id, {STORED_COLUMNS} FROM closure_clock WHERE case_id = ANY($1::text[])", ids
         )
     }
     ledgers: dict[str, list[Any]] = {}

@@ -48,6 +48,19 @@ def clock_row(state: CaseState, policy: PolicyTable) -> dict[str, Any] | None:
     }
 
 
+STORED_COLUMNS = "phase, clock_start, eligible_on, explanation"
+
+
+def stored_clock_row(record: asyncpg.Record) -> dict[str, Any]:
+    """A stored closure_clock row (its STORED_COLUMNS) in `clock_row`'s form, to compare them."""
+    return {
+        "phase": record["phase"],
+        "clock_start": record["clock_start"] and record["clock_start"].isoformat(),
+        "eligible_on": record["eligible_on"] and record["eligible_on"].isoformat(),
+        "explanation": record["explanation"],
+    }
+
+
 async def read_clock_facts(conn: asyncpg.Connection, case_id: str) -> tuple[ClockFacts, int] | None:
     """The stored clock of a case and the case's version, in one indexed read.
 

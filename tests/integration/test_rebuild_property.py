@@ -23,7 +23,7 @@ from app import store
 from app.db import create_pool
 from app.domain.case import SNAPSHOT, replay
 from app.domain.policy import DEFAULT_POLICY
-from app.projections.closure_clock import clock_row
+from app.projections.closure_clock import STORED_COLUMNS, clock_row, stored_clock_row
 from app.projections.ledger import ledger_rows
 from app.reads import case_state, to_fact
 from app.rebuild import rebuild
@@ -170,22 +170,9 @@ async def own_api(databases: Any) -> AsyncIterator[tuple[Api, asyncpg.Pool]]:
 
 
 async def _live(conn: asyncpg.Connection, case_id: str) -> tuple[Any, ...]:
-    clock = await conn.fetchrow(
-        "SELECT phase, clock_start, eligible_on, explanation FROM closure_clock WHERE case_id = $1",
-        case_id,
-    )
+    clock = await conn.fetchrow(f"SELECT {STORED_COLUMNS} FROM closure_clock WHERE case_id = $1", case_id)
     ledger = await conn.fetch("SELECT detail FROM ledger_pba WHERE case_id = $1 ORDER BY pba_id", case_id)
-    clock_json = (
-        None
-        if clock is None
-        else {
-            "phase": clock["phase"],
-            "clock_start": clock["clock_start"] and clock["clock_start"].isoformat(),
-            "eligible_on": clock["eligible_on"] and clock["eligible_on"].isoformat(),
-            "explanation": clock["explanation"],
-        }
-    )
-    return clock_json, [r["detail"] for r in ledger]
+    return (None if clock is None else stored_clock_row(clock)), [r["detail"] for r in ledger]
 
 
 @settings(
