@@ -26,9 +26,11 @@ class Settings(BaseSettings):
     pool_min_size: int = 2
     pool_max_size: int = 10
     max_body_bytes: int = 1024 * 1024
-    max_events_per_append: int = 1000
     append_retries: int = 5
-    state_cache_events: int = 200_000  # the service's StateCache: events its cached states hold
+    # The service's StateCache, bounded by the events its cached states stand for: 60k
+    # events kept a worker at 121-124 MB under the write benchmark (200k: 179 MB) with
+    # the same commands/s (docs/performance.md, section 7).
+    state_cache_events: int = 60_000
     statement_timeout_ms: int = 5000
     db_connect_timeout_s: float = 3.0
     log_level: str = "INFO"
