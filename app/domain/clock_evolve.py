@@ -60,19 +60,10 @@ def _later(current: Dated | None, candidate: Dated) -> Dated:
 def _case_opened(s: ClockState, fact: Fact) -> ClockState:
     data = fact.data
     assert isinstance(data, CaseOpened)
-    return ClockState(
+    return s.changed(
         opened=True,
         supported_employment=data.supported_employment,
         ipe_service_categories=tuple(sorted(set(data.ipe_service_categories))),
-        jobs=s.jobs,
-        outcome=s.outcome,
-        outcome_job_id=s.outcome_job_id,
-        follow_up_cancelled=s.follow_up_cancelled,
-        m4_ended=s.m4_ended,
-        authorizations=s.authorizations,
-        closed=s.closed,
-        rule_b_authorizations=s.rule_b_authorizations,
-        rule_c_authorization=s.rule_c_authorization,
     )
 
 
@@ -85,20 +76,7 @@ def _ipe_amended(s: ClockState, fact: Fact) -> ClockState:
     supported = s.supported_employment
     if data.supported_employment is not None:
         supported = data.supported_employment
-    return ClockState(
-        opened=s.opened,
-        supported_employment=supported,
-        ipe_service_categories=categories,
-        jobs=s.jobs,
-        outcome=s.outcome,
-        outcome_job_id=s.outcome_job_id,
-        follow_up_cancelled=s.follow_up_cancelled,
-        m4_ended=s.m4_ended,
-        authorizations=s.authorizations,
-        closed=s.closed,
-        rule_b_authorizations=s.rule_b_authorizations,
-        rule_c_authorization=s.rule_c_authorization,
-    )
+    return s.changed(supported_employment=supported, ipe_service_categories=categories)
 
 
 def _employment_started(s: ClockState, fact: Fact) -> ClockState:
@@ -119,19 +97,11 @@ def _employment_started(s: ClockState, fact: Fact) -> ClockState:
     continues = data.continuous_with_job_id
     if continues and in_employment_follow_up(s) and continues in jobs:
         outcome, outcome_job_id, follow_up_cancelled = s.outcome, s.outcome_job_id, s.follow_up_cancelled
-    return ClockState(
-        opened=s.opened,
-        supported_employment=s.supported_employment,
-        ipe_service_categories=s.ipe_service_categories,
+    return s.changed(
         jobs=jobs,
         outcome=outcome,
         outcome_job_id=outcome_job_id,
         follow_up_cancelled=follow_up_cancelled,
-        m4_ended=s.m4_ended,
-        authorizations=s.authorizations,
-        closed=s.closed,
-        rule_b_authorizations=s.rule_b_authorizations,
-        rule_c_authorization=s.rule_c_authorization,
     )
 
 
@@ -141,47 +111,14 @@ def _employment_ended(s: ClockState, fact: Fact) -> ClockState:
     job = s.jobs.get(data.job_id)
     if job is None or job.ended is not None:
         return s
-    ended = Job(
-        job_id=job.job_id,
-        soc_code=job.soc_code,
-        started=job.started,
-        ended=_dated(fact, data.end_date),
-        temporary=job.temporary,
-        career_pathway=job.career_pathway,
-    )
-    return ClockState(
-        opened=s.opened,
-        supported_employment=s.supported_employment,
-        ipe_service_categories=s.ipe_service_categories,
-        jobs={**s.jobs, job.job_id: ended},
-        outcome=s.outcome,
-        outcome_job_id=s.outcome_job_id,
-        follow_up_cancelled=s.follow_up_cancelled,
-        m4_ended=s.m4_ended,
-        authorizations=s.authorizations,
-        closed=s.closed,
-        rule_b_authorizations=s.rule_b_authorizations,
-        rule_c_authorization=s.rule_c_authorization,
-    )
+    ended = job.changed(ended=_dated(fact, data.end_date))
+    return s.changed(jobs={**s.jobs, job.job_id: ended})
 
 
 def _follow_up_cancelled(s: ClockState, fact: Fact) -> ClockState:
     data = fact.data
     assert isinstance(data, EmploymentFollowUpCancelled)
-    return ClockState(
-        opened=s.opened,
-        supported_employment=s.supported_employment,
-        ipe_service_categories=s.ipe_service_categories,
-        jobs=s.jobs,
-        outcome=s.outcome,
-        outcome_job_id=s.outcome_job_id,
-        follow_up_cancelled=_dated(fact, data.cancelled_on),
-        m4_ended=s.m4_ended,
-        authorizations=s.authorizations,
-        closed=s.closed,
-        rule_b_authorizations=s.rule_b_authorizations,
-        rule_c_authorization=s.rule_c_authorization,
-    )
+    return s.changed(follow_up_cancelled=_dated(fact, data.cancelled_on))
 
 
 def _case_closed(s: ClockState, fact: Fact) -> ClockState:
@@ -194,20 +131,7 @@ def _case_closed(s: ClockState, fact: Fact) -> ClockState:
         version=fact.version,
         clock_start=clock_start(s),
     )
-    return ClockState(
-        opened=s.opened,
-        supported_employment=s.supported_employment,
-        ipe_service_categories=s.ipe_service_categories,
-        jobs=s.jobs,
-        outcome=s.outcome,
-        outcome_job_id=s.outcome_job_id,
-        follow_up_cancelled=s.follow_up_cancelled,
-        m4_ended=s.m4_ended,
-        authorizations=s.authorizations,
-        closed=closure,
-        rule_b_authorizations=s.rule_b_authorizations,
-        rule_c_authorization=s.rule_c_authorization,
-    )
+    return s.changed(closed=closure)
 
 
 def _authorization_issued(s: ClockState, fact: Fact) -> ClockState:
@@ -236,15 +160,7 @@ def _authorization_paid(s: ClockState, fact: Fact) -> ClockState:
     if a is None:
         return s
     payment = _dated(fact, data.payment_date)
-    updated = Authorization(
-        authorization_id=a.authorization_id,
-        service_category=a.service_category,
-        start_date=a.start_date,
-        issued=a.issued,
-        post_employment=a.post_employment,
-        successful_placement=a.successful_placement,
-        m4=a.m4,
-        cancelled=a.cancelled,
+    updated = a.changed(
         last_payment=_later(a.last_payment, payment),
         paid_in_full=_later(a.paid_in_full, payment) if data.paid_in_full else a.paid_in_full,
     )
@@ -257,18 +173,7 @@ def _authorization_cancelled(s: ClockState, fact: Fact) -> ClockState:
     a = s.authorizations.get(data.authorization_id)
     if a is None or a.cancelled is not None:
         return s
-    cancelled = Authorization(
-        authorization_id=a.authorization_id,
-        service_category=a.service_category,
-        start_date=a.start_date,
-        issued=a.issued,
-        post_employment=a.post_employment,
-        successful_placement=a.successful_placement,
-        m4=a.m4,
-        cancelled=_dated(fact, data.cancelled_on),
-        last_payment=a.last_payment,
-        paid_in_full=a.paid_in_full,
-    )
+    cancelled = a.changed(cancelled=_dated(fact, data.cancelled_on))
     return _with_authorization(s, a, cancelled)
 
 
@@ -293,20 +198,7 @@ def _with_authorization(
         if holds_by_end_date(before):
             rule_b = tuple(b for b in rule_b if b != key)
         rule_c = _rule_c_holder(authorizations, rule_c, after)
-    return ClockState(
-        opened=s.opened,
-        supported_employment=s.supported_employment,
-        ipe_service_categories=s.ipe_service_categories,
-        jobs=s.jobs,
-        outcome=s.outcome,
-        outcome_job_id=s.outcome_job_id,
-        follow_up_cancelled=s.follow_up_cancelled,
-        m4_ended=s.m4_ended,
-        authorizations=authorizations,
-        closed=s.closed,
-        rule_b_authorizations=rule_b,
-        rule_c_authorization=rule_c,
-    )
+    return s.changed(authorizations=authorizations, rule_b_authorizations=rule_b, rule_c_authorization=rule_c)
 
 
 def _rule_c_holder(
@@ -329,20 +221,7 @@ def _rule_c_holder(
 def _m4_ended(s: ClockState, fact: Fact) -> ClockState:
     data = fact.data
     assert isinstance(data, M4Ended)
-    return ClockState(
-        opened=s.opened,
-        supported_employment=s.supported_employment,
-        ipe_service_categories=s.ipe_service_categories,
-        jobs=s.jobs,
-        outcome=s.outcome,
-        outcome_job_id=s.outcome_job_id,
-        follow_up_cancelled=s.follow_up_cancelled,
-        m4_ended=_later(s.m4_ended, _dated(fact, data.end_date)),
-        authorizations=s.authorizations,
-        closed=s.closed,
-        rule_b_authorizations=s.rule_b_authorizations,
-        rule_c_authorization=s.rule_c_authorization,
-    )
+    return s.changed(m4_ended=_later(s.m4_ended, _dated(fact, data.end_date)))
 
 
 _EVOLVERS: dict[str, Callable[[ClockState, Fact], ClockState]] = {

@@ -8,6 +8,10 @@ appends, so those stores were a fifth of a fold's time. `quick_init` gives the
 class an `__init__` with the same signature and defaults that stores each field
 through its slot's descriptor, found once when the class is defined.
 
+It also gives the class `changed(field=value, ...)`, a copy with the named
+fields replaced (what `dataclasses.replace` does, at the cost of the
+constructor), so each fold step names only what its event changes.
+
 Nothing else changes: the class is still a frozen dataclass (assigning an
 attribute raises FrozenInstanceError), and `dataclasses.fields`/`replace`,
 equality, repr, pickling and `pydantic.TypeAdapter` behave as before. Only
@@ -24,6 +28,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 _MISSING = object()  # stands for "not given" where the default is a factory
+_KEEP = object()  # stands for "not changed" in `changed(...)`
 
 
 def quick_init(cls: type[T]) -> type[T]:
@@ -56,9 +61,25 @@ def quick_init(cls: type[T]) -> type[T]:
         namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__  # the slot's descriptor
         body.append(f"    _set_{f.name}(self, {value})")
     source = f"def __init__(self, {', '.join(arguments)}):\n" + ("\n".join(body) or "    pass")
+    # `changed(field=value, ...)`: a copy with some fields replaced, as `dataclasses.replace`
+    # but keyword-only and without its per-call field walk, so a fold names only what an
+    # event changes instead of repeating every field of the state.
+    keep = [f"{f.name}=_KEEP" for f in fields]
+    copied = [
+        f"    _set_{f.name}(new, self.{f.name} if {f.name} is _KEEP else {f.name})" for f in fields
+    ]
+    namespace["_KEEP"] = _KEEP
+    namespace["_new"] = object.__new__
+    namespace["_cls"] = cls
+    source += (
+        f"\n\ndef changed(self, *, {', '.join(keep)}):\n    new = _new(_cls)\n"
+        + "\n".join(copied)
+        + "\n    return new\n"
+    )
     exec(source, namespace)  # the way `dataclasses` builds its own __init__
-    init = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__module__ = cls.__module__
-    cls.__init__ = init  # type: ignore[misc]
+    for name in ("__init__", "changed"):
+        method = namespace[name]
+        method.__qualname__ = f"{cls.__qualname__}.{name}"
+        method.__module__ = cls.__module__
+        setattr(cls, name, method)
     return cls

@@ -162,27 +162,15 @@ def open_pba_id(state: LedgerState) -> str | None:
 
 
 def _with_pba(state: LedgerState, pba: Pba) -> LedgerState:
-    return LedgerState(
-        pbas={**state.pbas, pba.pba_id: pba},
-        authorizations=state.authorizations,
-        jobs=state.jobs,
-    )
+    return state.changed(pbas={**state.pbas, pba.pba_id: pba})
 
 
 def _with_authorization(state: LedgerState, auth: Authorization) -> LedgerState:
-    return LedgerState(
-        pbas=state.pbas,
-        authorizations={**state.authorizations, auth.authorization_id: auth},
-        jobs=state.jobs,
-    )
+    return state.changed(authorizations={**state.authorizations, auth.authorization_id: auth})
 
 
 def _with_job(state: LedgerState, job: Job) -> LedgerState:
-    return LedgerState(
-        pbas=state.pbas,
-        authorizations=state.authorizations,
-        jobs={**state.jobs, job.job_id: job},
-    )
+    return state.changed(jobs={**state.jobs, job.job_id: job})
 
 
 def _pba_opened(state: LedgerState, fact: Fact) -> LedgerState:
@@ -210,14 +198,7 @@ def _milestone_reached(state: LedgerState, fact: Fact) -> LedgerState:
     )
     return _with_pba(
         state,
-        Pba(
-            pba_id=pba.pba_id,
-            provider_id=pba.provider_id,
-            opened_on=pba.opened_on,
-            ended_on=pba.ended_on,
-            end_reason=pba.end_reason,
-            claims=(*pba.claims, claim),
-        ),
+        pba.changed(claims=(*pba.claims, claim)),
     )
 
 
@@ -229,14 +210,7 @@ def _pba_ended(state: LedgerState, fact: Fact) -> LedgerState:
         return state
     return _with_pba(
         state,
-        Pba(
-            pba_id=pba.pba_id,
-            provider_id=pba.provider_id,
-            opened_on=pba.opened_on,
-            ended_on=e.ended_on,
-            end_reason=e.reason,
-            claims=pba.claims,
-        ),
+        pba.changed(ended_on=e.ended_on, end_reason=e.reason),
     )
 
 
@@ -261,15 +235,7 @@ def _authorization_paid(state: LedgerState, fact: Fact) -> LedgerState:
     payment = Payment(fact.event_id, e.payment_date, e.amount, e.paid_in_full)
     return _with_authorization(
         state,
-        Authorization(
-            authorization_id=auth.authorization_id,
-            provider_id=auth.provider_id,
-            amount=auth.amount,
-            pba_id=auth.pba_id,
-            milestone=auth.milestone,
-            cancelled_on=auth.cancelled_on,
-            payments=(*auth.payments, payment),
-        ),
+        auth.changed(payments=(*auth.payments, payment)),
     )
 
 
@@ -281,15 +247,7 @@ def _authorization_cancelled(state: LedgerState, fact: Fact) -> LedgerState:
         return state
     return _with_authorization(
         state,
-        Authorization(
-            authorization_id=auth.authorization_id,
-            provider_id=auth.provider_id,
-            amount=auth.amount,
-            pba_id=auth.pba_id,
-            milestone=auth.milestone,
-            cancelled_on=e.cancelled_on,
-            payments=auth.payments,
-        ),
+        auth.changed(cancelled_on=e.cancelled_on),
     )
 
 
@@ -307,13 +265,7 @@ def _employment_ended(state: LedgerState, fact: Fact) -> LedgerState:
         return state
     return _with_job(
         state,
-        Job(
-            job_id=job.job_id,
-            start_date=job.start_date,
-            temporary=job.temporary,
-            ended_on=e.end_date,
-            accepted_on=job.accepted_on,
-        ),
+        job.changed(ended_on=e.end_date),
     )
 
 
@@ -326,13 +278,7 @@ def _ipe_amended(state: LedgerState, fact: Fact) -> LedgerState:
         return state
     return _with_job(
         state,
-        Job(
-            job_id=job.job_id,
-            start_date=job.start_date,
-            temporary=job.temporary,
-            ended_on=job.ended_on,
-            accepted_on=e.amended_on,
-        ),
+        job.changed(accepted_on=e.amended_on),
     )
 
 

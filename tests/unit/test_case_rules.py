@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import given as hypothesis_given
 from hypothesis import strategies as st
@@ -330,3 +331,22 @@ def test_property_unchecked_streams_fold_and_match_the_definitions(
     for fact in facts:
         state = evolve_case(state, fact)
         _check_state(state, as_of)
+
+
+def test_changed_copies_every_field_but_the_named_ones_and_leaves_the_original_alone():
+    from dataclasses import FrozenInstanceError
+
+    from app.domain.clock_state import ClockState
+
+    before = ClockState().changed(opened=True, ipe_service_categories=("job_coaching",))
+    after = before.changed(supported_employment=True)
+    assert after.supported_employment is True and before.supported_employment is False
+    assert all(
+        getattr(after, f.name) == getattr(before, f.name)
+        for f in fields(ClockState)
+        if f.name != "supported_employment"
+    )
+    with pytest.raises(TypeError):
+        before.changed(no_such_field=1)  # type: ignore[call-arg]
+    with pytest.raises(FrozenInstanceError):
+        after.opened = False  # type: ignore[misc]
