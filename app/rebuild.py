@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import asyncpg
 
+from app import store
 from app.domain.case import SNAPSHOT, replay
 from app.domain.policy import PolicyTable
 from app.handler import SNAPSHOT_EVERY
@@ -35,7 +36,7 @@ from app.operations_rebuild_shards import Bounds, Shards, range_condition, shard
 from app.projections.closure_clock import clock_row
 from app.projections.ledger import ledger_rows
 from app.reads import to_fact
-from app.store import EVENT_COLUMNS, StoredEvent
+from app.store import StoredEvent
 
 CHUNK = 1000  # cases per write transaction, or fewer when they are long:
 CHUNK_EVENTS = 20_000  # the folded states of a chunk grow with its events
@@ -193,23 +194,6 @@ async def _shard(
     return report
 
 
-async def _streams(conn: asyncpg.Connection, bounds: Bounds) -> AsyncIterator[list[StoredEvent]]:
-    """Every stream of the range, whole, in case_id order (a server-side cursor)."""
-    where, args = range_condition(bounds)
-    cursor = conn.cursor(
-        f"SELECT {EVENT_COLUMNS} FROM events{where} ORDER BY case_id, version", *args, prefetch=_PREFETCH
-    )
-    current: list[StoredEvent] = []
-    async for row in cursor:
-        event = StoredEvent(*row.values())
-        if current and current[-1].case_id != event.case_id:
-            yield current
-            current = []
-        current.append(event)
-    if current:
-        yield current
-
-
 async def _rebuild_all(
     pool: asyncpg.Pool,
     policy: PolicyTable,
@@ -227,7 +211,10 @@ async def _rebuild_all(
         writing: asyncio.Task[None] | None = None
         events_in_chunk = 0
         try:
-            async for stream in _streams(reader, bounds):
+            where, args = range_condition(bounds)
+            async for stream in store.iter_all_streams(
+                reader, batch_size=_PREFETCH, where=where, args=args
+            ):
                 chunk.append(_rebuilt(stream, policy))
                 report.events += len(stream)
                 events_in_chunk += len(stream)

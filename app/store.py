@@ -225,18 +225,23 @@ async def read_all(
 
 
 async def iter_all_streams(
-    conn: asyncpg.Connection, *, batch_size: int = 5000
+    conn: asyncpg.Connection,
+    *,
+    batch_size: int = 5000,
+    where: str = "",
+    args: Sequence[Any] = (),
 ) -> AsyncIterator[list[StoredEvent]]:
     """Every stream, whole, in case_id order, in batches: for rebuild and verify.
 
-    Needs a transaction (server-side cursor); memory stays bounded by the batch.
+    `where` (" WHERE ..." on events, with `args`) narrows it, e.g. to a range of
+    case_ids. Needs a transaction (server-side cursor); memory stays bounded by the batch.
     """
     cursor = conn.cursor(
-        f"SELECT {EVENT_COLUMNS} FROM events ORDER BY case_id, version", prefetch=batch_size
+        f"SELECT {EVENT_COLUMNS} FROM events{where} ORDER BY case_id, version", *args, prefetch=batch_size
     )
     current: list[StoredEvent] = []
     async for row in cursor:
-        event = StoredEvent.from_row(row)
+        event = StoredEvent(*row.values())
         if current and current[-1].case_id != event.case_id:
             yield current
             current = []

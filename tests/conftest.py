@@ -90,6 +90,15 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     await p.close()
 
 
+@pytest.fixture
+async def fresh(databases: Databases) -> AsyncIterator[tuple[str, asyncpg.Pool]]:
+    """A database of its own for a test that counts or rewrites whole tables."""
+    url = await databases.create()
+    pool = await create_pool(url, min_size=1, max_size=4)
+    yield url, pool
+    await pool.close()
+
+
 class Api:
     """An HTTP client on the app in process, with one API key per role."""
 

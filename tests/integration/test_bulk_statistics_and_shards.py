@@ -4,7 +4,6 @@ processes (`caseledger rebuild --workers N`) writes and reports what one process
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +27,6 @@ SELECT c.relname, c.reltuples::bigint AS estimated, s.last_analyze IS NOT NULL A
 FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid
 WHERE c.relname = ANY($1::text[])
 """
-
-
-@pytest.fixture
-async def fresh(databases: Any) -> AsyncIterator[tuple[str, asyncpg.Pool]]:
-    url = await databases.create()
-    pool = await create_pool(url, min_size=1, max_size=4)
-    yield url, pool
-    await pool.close()
 
 
 async def _statistics(pool: asyncpg.Pool) -> dict[str, tuple[int, int, bool]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -94,14 +93,6 @@ def _export_with_problems() -> tuple[list[bytes], dict[int, str]]:
 
 def _rejects(path: Path) -> dict[int, str]:
     return {r["line"]: r["code"] for r in map(orjson.loads, path.read_bytes().splitlines())}
-
-
-@pytest.fixture
-async def fresh(databases: Any) -> AsyncIterator[tuple[str, asyncpg.Pool]]:
-    url = await databases.create()
-    pool = await create_pool(url, min_size=1, max_size=4)
-    yield url, pool
-    await pool.close()
 
 
 _ROWS = {
