@@ -53,8 +53,9 @@ def _later(current: Dated | None, candidate: Dated) -> Dated:
     return current
 
 
-# Every step builds the next ClockState with the constructor, naming each field:
-# `dataclasses.replace` costs about twice as much and the folds call it on every event.
+# Every step builds the next ClockState with `changed(...)` (app.domain.frozen), naming
+# only what its event changes at the cost of the constructor: `dataclasses.replace`
+# costs about twice as much and the folds call it on every event.
 
 
 def _case_opened(s: ClockState, fact: Fact) -> ClockState:

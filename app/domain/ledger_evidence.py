@@ -96,7 +96,9 @@ def _eligible_clock(claim: PBAMilestoneReached, clock_on: ClockOn) -> Refusal | 
 
 def _suitable_job(state: LedgerState, claim: PBAMilestoneReached) -> Refusal | None:
     """4.6: a current job that is not temporary, or one a later IPE amendment accepts."""
-    current = [j for j in state.jobs.values() if j.current_on(claim.reached_on)]
+    # By start date, not dict order: the refusal reads the same from a snapshot as from a fold.
+    jobs = sorted(state.jobs.values(), key=lambda j: (j.start_date, j.job_id))
+    current = [j for j in jobs if j.current_on(claim.reached_on)]
     if any(_suitable(j) for j in current):
         return None
     if not current:

@@ -156,9 +156,9 @@ def open_pba_id(state: LedgerState) -> str | None:
     return next((p.pba_id for p in state.pbas.values() if p.is_open), None)
 
 
-# Every step builds what changed with the constructor, naming each field:
-# `dataclasses.replace` costs about twice as much and the folds call it on every event.
-# The dicts of a state are copied on write, never changed in place.
+# Every step builds what changed with `changed(...)` (app.domain.frozen), which costs what
+# the constructor costs: `dataclasses.replace` costs about twice as much and the folds call
+# it on every event. The dicts of a state are copied on write, never changed in place.
 
 
 def _with_pba(state: LedgerState, pba: Pba) -> LedgerState:

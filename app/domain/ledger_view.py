@@ -121,15 +121,21 @@ class PbaLedger:
 
 
 def ledger_view(state: LedgerState, policy: PolicyTable) -> tuple[PbaLedger, ...]:
-    """Every PBA of the case, in the order they were opened."""
+    """Every PBA of the case by opening date (then id), each PBA's pre-authorizations by id.
+
+    Never in the state's dict order: a snapshot read back from PostgreSQL's jsonb has
+    its keys shortest first, and the view (anomalies included) must not depend on
+    whether the state came from a snapshot or a fresh fold.
+    """
     if not state.pbas:
         return ()
-    # Each PBA's milestone pre-authorizations, in the order they were issued (one pass).
     by_pba: dict[str, dict[str, Authorization]] = {}
-    for a in state.authorizations.values():
+    for authorization_id in sorted(state.authorizations):
+        a = state.authorizations[authorization_id]
         if a.pba_id is not None and a.milestone is not None:
-            by_pba.setdefault(a.pba_id, {})[a.authorization_id] = a
-    return tuple(_pba_ledger(pba, by_pba.get(pba.pba_id, {}), policy) for pba in state.pbas.values())
+            by_pba.setdefault(a.pba_id, {})[authorization_id] = a
+    pbas = sorted(state.pbas.values(), key=lambda p: (p.opened_on, p.pba_id))
+    return tuple(_pba_ledger(pba, by_pba.get(pba.pba_id, {}), policy) for pba in pbas)
 
 
 def _total(amounts: Iterable[Decimal]) -> Decimal:

@@ -95,6 +95,24 @@ def test_a_service_payment_leaves_the_ledger_as_it_was() -> None:
     assert after.clock is not before.clock
 
 
+def test_the_ledger_reads_the_same_from_a_jsonb_snapshot_whatever_its_ids() -> None:
+    """jsonb gives object keys back shortest first: a snapshot of a case whose later
+    authorization has the shorter id must still list PBAs and anomalies alike."""
+    facts = recorded(
+        clock_tests.opened(),
+        ledger_tests.pba_opened(pba_id="PBA-LONGER-ID"),
+        ledger_tests.milestone_auth("AUTH-LONGER-ID", "placement_plan_signed", pba_id="PBA-LONGER-ID"),
+        ledger_tests.milestone_auth("A2", "job_hire", pba_id="PBA-LONGER-ID"),
+        ledger_tests.paid("AUTH-LONGER-ID", "2025-02-01", "1000.00"),
+        ledger_tests.paid("A2", "2025-02-02", "1300.00"),
+    )
+    state = fold(evolve_case, initial_case_state(), facts)
+    view = ledger_view(state.ledger, DEFAULT_POLICY)
+    assert len(view[0].anomalies) == 2  # both payments pay a milestone no claim has earned
+    restored = SNAPSHOT.validate_python(_jsonb_order(orjson.loads(SNAPSHOT.dump_json(state))))
+    assert ledger_view(restored.ledger, DEFAULT_POLICY) == view
+
+
 # --- random case streams ---------------------------------------------------------------------
 
 _LEDGER_DAY0 = date(2025, 1, 1)
@@ -251,6 +269,8 @@ def _check_state(state: CaseState, as_of: date) -> None:
         clock, as_of, DEFAULT_POLICY
     )
     assert clock_start_candidates(from_jsonb.clock) == clock_start_candidates(clock)
+    # ...and so must the ledger (its PBAs and their anomalies in the same order).
+    assert ledger_view(from_jsonb.ledger, DEFAULT_POLICY) == ledger_view(state.ledger, DEFAULT_POLICY)
 
     # The rule (b) and (c) indexes say what the authorizations say.
     authorizations = clock.authorizations
