@@ -30,6 +30,7 @@ import asyncpg
 
 from app.auth import Principal
 from app.domain.policy import PolicyTable
+from app.events.types import IDENTIFIER
 from app.operations_analyze import analyze_tables
 from app.operations_batch import Decided, Importing
 from app.operations_gc import collector_between_batches
@@ -49,7 +50,7 @@ _STORED = "SELECT event_id, case_id, type, data FROM events WHERE event_id = ANY
 # Lines per transaction: an export ordered by time spreads a case over many lines, and each
 # case costs a fold and its read-model rows once per batch, so larger batches pay off.
 DEFAULT_BATCH = 20_000
-_FIRST_CASE_ID = re.compile(rb'\s*\{\s*"case_id"\s*:\s*"([A-Za-z0-9_.-]{1,64})"')
+_FIRST_CASE_ID = re.compile(rb'\s*\{\s*"case_id"\s*:\s*"(' + IDENTIFIER.pattern.encode() + rb')"')
 _SLICE = 500  # lines checked between yields to the event loop (the write in flight needs it)
 
 

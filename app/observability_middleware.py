@@ -42,6 +42,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 
+from app.events.types import IDENTIFIER
 from app.observability_logging import REQUEST_ID
 from app.observability_metrics import Metrics
 from app.problems import Problem, problem_response
@@ -56,7 +57,6 @@ HEADER = b"x-request-id"
 CONTENT_LENGTH = b"content-length"
 CONTENT_TYPE = b"content-type"
 VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
-VALID_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 PROBLEM_JSON = b"application/problem+json"
 MAX_SNIFFED_BYTES = 64 * 1024
 CLIENT_GONE = 499  # cancelled before an answer (client went away, server shutting down)
@@ -75,7 +75,7 @@ def ids_of(scope: Scope) -> dict[str, str]:
     return {
         k: v
         for k in ("case_id", "provider_id")
-        if isinstance(v := params.get(k), str) and VALID_ID.fullmatch(v)
+        if isinstance(v := params.get(k), str) and IDENTIFIER.fullmatch(v)
     }
 
 
@@ -95,7 +95,7 @@ class _Exchange:
             code = orjson.loads(self.body).get("code") if self.problem else None
         except (orjson.JSONDecodeError, AttributeError):
             return None
-        return code if isinstance(code, str) and VALID_ID.fullmatch(code) else None
+        return code if isinstance(code, str) and IDENTIFIER.fullmatch(code) else None
 
 
 class Handlers:

@@ -8,7 +8,6 @@ which of several worker processes takes a line.
 
 from __future__ import annotations
 
-import re
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +16,9 @@ from uuid import UUID
 import orjson
 
 from app.auth import Principal
-from app.events.types import IDENTIFIER_PATTERN
+from app.events.types import IDENTIFIER
 from app.handler import Proposed, Validated, validate
 from app.problems import Problem
-
-_CASE_ID = re.compile(IDENTIFIER_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +137,7 @@ def check_schema(line: Envelope, principal: Principal) -> Line | Reject:
 
 def _envelope_problem(obj: dict[str, Any], case_id: Any, event_id: UUID | None) -> str | None:
     """What is wrong with the envelope around `data`, in the words of the contract."""
-    if not isinstance(case_id, str) or not _CASE_ID.fullmatch(case_id):
+    if not isinstance(case_id, str) or not IDENTIFIER.fullmatch(case_id):
         return "case_id must be 1 to 64 characters of [A-Za-z0-9_.-]"
     if event_id is None:
         return "event_id must be a UUID: an import is resumable and idempotent by event_id"

@@ -33,6 +33,7 @@ from app.db import connect, create_pool
 from app.domain.policy import DEFAULT_POLICY
 from bench import gen
 from bench.common import OUT, CpuSplit, log
+from bench.rebuild import plain_json
 
 IMPORT_WORKERS = 2  # `caseledger import`'s default on this 2-core machine
 BARE = """
@@ -171,7 +172,7 @@ async def import_export(
         "batch_size": batch_size,
         "counts": counts,
         "complete": ok,
-        "summary": _plain(summary),
+        "summary": plain_json(summary),
     }
 
 
@@ -187,21 +188,6 @@ async def _counts(pool: Any) -> dict[str, int]:
             t: int(await conn.fetchval(f"SELECT count(*) FROM {t}"))
             for t in ("events", "case_state", "closure_clock", "ledger_pba")
         }
-
-
-def _plain(value: Any) -> Any:
-    """The importer's summary, as JSON-able as it gets."""
-    if value is None or isinstance(value, int | float | str | bool):
-        return value
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if hasattr(value, "__dataclass_fields__"):
-        import dataclasses
-
-        return _plain(dataclasses.asdict(value))
-    return str(value)
 
 
 async def load_cases_through_handler(url: str, path: Path, concurrency: int = 8) -> dict[str, Any]:

@@ -90,7 +90,7 @@ async def _child(mode: str, url: str) -> dict[str, Any]:
                 "rate": events / seconds,
                 "workers": WORKERS,
                 "worker_peak_rss_kb": sum(getattr(report, "worker_peak_rss_kb", [])),
-                "report": _plain(report),
+                "report": plain_json(report),
             }
         return {"events": events, **await _reads(pool)}
     finally:
@@ -115,16 +115,17 @@ async def _reads(pool: Any) -> dict[str, Any]:
     return out
 
 
-def _plain(value: Any) -> Any:
-    """The rebuild's report as JSON (kept here: the child imports nothing of bench but this)."""
+def plain_json(value: Any) -> Any:
+    """A report or summary as JSON values (here, as the rebuild's child imports nothing of bench
+    but this module; bench.bulk uses it too)."""
     if value is None or isinstance(value, int | float | str | bool):
         return value
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain_json(v) for v in value]
     if hasattr(value, "__dataclass_fields__"):
-        return {f: _plain(getattr(value, f)) for f in value.__dataclass_fields__}
+        return {f: plain_json(getattr(value, f)) for f in value.__dataclass_fields__}
     return str(value)
 
 

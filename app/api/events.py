@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import store
 from app.api.deps import CaseId, Ctx, JSONResponse, KnownAt, require
 from app.auth import Principal
+from app.events.types import IDENTIFIER
 from app.handler import Proposed
 from app.problems import Problem
 
@@ -101,7 +102,6 @@ class FeedOut(BaseModel):
 # solving: it becomes `Proposed` events at once, whose `data` the handler validates (once)
 # against its event model. Whatever this fast path does not accept it leaves to FastAPI.
 
-_CASE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # IDENTIFIER_PATTERN, without `$`'s newline
 _UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 _EVENT_KEYS = frozenset(("event_id", "type", "data", "metadata"))
 _JSON = (b"application/json", b"application/json; charset=utf-8")
@@ -177,7 +177,7 @@ def _fast_candidate(scope: Scope, overrides_from: Any) -> str | None:
     ):
         return None
     case_id = scope["path_params"].get("case_id")
-    if isinstance(case_id, str) and _CASE_ID.fullmatch(case_id) and _is_json(scope["headers"]):
+    if isinstance(case_id, str) and IDENTIFIER.fullmatch(case_id) and _is_json(scope["headers"]):
         return case_id
     return None
 

@@ -14,7 +14,10 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictBool
 
-IDENTIFIER_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+# Ids of the contract (case_id, pba_id, ...). Match with `IDENTIFIER.fullmatch`: the
+# pattern's `$` would also accept a trailing newline.
+IDENTIFIER = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+IDENTIFIER_PATTERN = rf"^{IDENTIFIER.pattern}$"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONEY = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
 _CENTS = Decimal("0.01")
