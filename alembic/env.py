@@ -1,4 +1,4 @@
-"""Alembic environment: async engine on asyncpg, schema from app.schema."""
+"""Alembic environment: async engine on asyncpg, schema from app.store.schema."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from alembic import context
-from app.db import sqlalchemy_url
-from app.schema import metadata
+from app.store.db import sqlalchemy_url
+from app.store.schema import metadata
 
 config = context.config
 target_metadata = metadata

@@ -21,10 +21,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from app.auth import Principal
-from app.db import create_pool
 from app.domain.policy import DEFAULT_POLICY
-from app.handler import AppendHandler, Proposed
+from app.service.append import AppendHandler, Proposed
+from app.service.keys import Principal
+from app.store.db import create_pool
 from bench import gen
 from bench.common import CpuSplit
 

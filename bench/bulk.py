@@ -29,8 +29,8 @@ from typing import Any
 
 import orjson
 
-from app.db import connect, create_pool
 from app.domain.policy import DEFAULT_POLICY
+from app.store.db import connect, create_pool
 from bench import gen
 from bench.common import OUT, CpuSplit, log
 from bench.rebuild import plain_json
@@ -63,11 +63,11 @@ def export_file(seed: int, n_events: int, *, short: bool = False) -> tuple[Path,
 def bulk_import_available() -> str | None:
     """None when app.bulk_import.import_file is there, else why not."""
     try:
-        module = importlib.import_module("app.bulk_import")
+        module = importlib.import_module("app.ops.bulk_import")
     except ImportError as exc:
-        return f"app.bulk_import is not importable ({exc})"
+        return f"app.ops.bulk_import is not importable ({exc})"
     if not hasattr(module, "import_file"):
-        return "app.bulk_import has no import_file"
+        return "app.ops.bulk_import has no import_file"
     return None
 
 
@@ -125,7 +125,7 @@ async def import_export(
     batch_size: int | None = None,
     workers: int = IMPORT_WORKERS,
 ) -> dict[str, Any]:
-    from app.bulk_import import DEFAULT_BATCH, import_file
+    from app.ops.bulk_import import DEFAULT_BATCH, import_file
 
     rejects = OUT / f"{path.stem}.rejects.ndjson"
     batch_size = batch_size or DEFAULT_BATCH
@@ -134,7 +134,7 @@ async def import_export(
         children = _children_cpu()
         with CpuSplit() as cpu:
             if workers > 1:
-                from app.operations_workers import import_in_workers
+                from app.ops.workers import import_in_workers
 
                 summary: Any = await asyncio.to_thread(
                     import_in_workers,
@@ -192,8 +192,8 @@ async def _counts(pool: Any) -> dict[str, int]:
 
 async def load_cases_through_handler(url: str, path: Path, concurrency: int = 8) -> dict[str, Any]:
     """Fallback loader while app.bulk_import is missing: one AppendHandler.append per case."""
-    from app.auth import Principal
-    from app.handler import AppendHandler, Proposed
+    from app.service.append import AppendHandler, Proposed
+    from app.service.keys import Principal
 
     principal = Principal("bench0loader", "case_system")
     pool = await create_pool(url, min_size=2, max_size=concurrency + 2)

@@ -15,9 +15,9 @@ from typing import Any
 
 import asyncpg
 
-from app.db import asyncpg_dsn, connect
-from app.migrations import upgrade_to_head
 from app.settings import REPO_ROOT
+from app.store.db import asyncpg_dsn, connect
+from app.store.migrations import upgrade_to_head
 
 OUT = REPO_ROOT / "bench" / "out"
 DEFAULT_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -127,7 +127,7 @@ async def server_url(explicit: str | None) -> tuple[str, str]:
         return explicit, "--database-url"
     if await _answers(DEFAULT_SERVER):
         return DEFAULT_SERVER, "127.0.0.1:5432"
-    from app.embedded_pg import start_embedded_postgres
+    from app.store.embedded_pg import start_embedded_postgres
 
     embedded = await asyncio.to_thread(
         start_embedded_postgres, REPO_ROOT / ".data" / "bench-postgres", database="postgres"

@@ -102,7 +102,7 @@ async def worklist(server: Server, key: str, *, kind: str, seconds: float) -> di
 
 async def status_mix(url: str) -> dict[str, int]:
     """How the loaded cases spread over the worklist statuses on AS_OF (a check of the data)."""
-    from app.db import connect
+    from app.store.db import connect
 
     conn = await connect(url)
     try:

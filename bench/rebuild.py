@@ -34,10 +34,10 @@ WORKERS = 2  # `caseledger rebuild`'s default on this 2-core machine
 
 def rebuild_available() -> str | None:
     try:
-        module = importlib.import_module("app.rebuild")
+        module = importlib.import_module("app.ops.rebuild")
     except ImportError as exc:
-        return f"app.rebuild is not importable ({exc})"
-    return None if hasattr(module, "rebuild") else "app.rebuild has no rebuild"
+        return f"app.ops.rebuild is not importable ({exc})"
+    return None if hasattr(module, "rebuild") else "app.ops.rebuild has no rebuild"
 
 
 def run_child(mode: str, url: str) -> dict[str, Any]:
@@ -71,15 +71,15 @@ def run_child(mode: str, url: str) -> dict[str, Any]:
 
 
 async def _child(mode: str, url: str) -> dict[str, Any]:
-    from app.db import create_pool
     from app.domain.policy import DEFAULT_POLICY
+    from app.store.db import create_pool
 
     pool = await create_pool(url, min_size=1, max_size=4, statement_timeout_ms=3_600_000)
     try:
         async with pool.acquire() as conn:
             events = int(await conn.fetchval("SELECT count(*) FROM events"))
         if mode == "rebuild":
-            from app.rebuild import rebuild
+            from app.ops.rebuild import rebuild
 
             t = time.perf_counter()
             report = await rebuild(pool, DEFAULT_POLICY, workers=WORKERS, url=url)
@@ -98,8 +98,8 @@ async def _child(mode: str, url: str) -> dict[str, Any]:
 
 
 async def _reads(pool: Any) -> dict[str, Any]:
-    from app import store
-    from app.store import EVENT_COLUMNS
+    from app.store import streams as store
+    from app.store.streams import EVENT_COLUMNS
 
     out: dict[str, Any] = {}
     async with pool.acquire() as conn, conn.transaction():

@@ -15,13 +15,13 @@ import random
 import time
 from typing import Any
 
-from app import store
-from app.db import create_pool
 from app.domain.case import clock_view, replay
 from app.domain.ledger import ledger_view
 from app.domain.policy import DEFAULT_POLICY
-from app.handler import AppendHandler, Proposed
-from app.reads import to_fact
+from app.service.append import AppendHandler, Proposed
+from app.service.reads import to_fact
+from app.store import streams as store
+from app.store.db import create_pool
 from bench import gen
 from bench.appends import PRINCIPAL
 from bench.common import percentile

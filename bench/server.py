@@ -1,6 +1,6 @@
 """The service as a real process: uvicorn with `caseledger serve`'s configuration.
 
-`caseledger serve` runs uvicorn.run("app.main:create_app", factory=True,
+`caseledger serve` runs uvicorn.run("app.web.app:create_app", factory=True,
 loop="uvloop", http="httptools", access_log=False, workers=N); so does this,
 on a free port of 127.0.0.1, with DATABASE_URL naming the benchmark's
 (already migrated) database. A sampler thread records every worker's RSS.
@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 import psutil
 
-from app.auth import create_key
-from app.db import connect
+from app.service.keys import create_key
 from app.settings import REPO_ROOT
+from app.store.db import connect
 from bench.common import OUT
 
 
@@ -48,7 +48,7 @@ class Server:
         url: str,
         workers: int = 1,
         label: str = "server",
-        factory: str = "app.main:create_app",
+        factory: str = "app.web.app:create_app",
         cwd: Path = REPO_ROOT,
     ) -> None:
         self.url, self.workers, self.label, self.factory = url, workers, label, factory

@@ -20,12 +20,12 @@ from typing import Any
 import asyncpg
 import orjson
 
-from app import store
 from app.domain.case import replay
 from app.domain.policy import PolicyTable
 from app.projections.closure_clock import STORED_COLUMNS, clock_row, stored_clock_row
 from app.projections.ledger import ledger_rows
-from app.reads import to_fact
+from app.service.reads import to_fact
+from app.store import streams as store
 
 
 @dataclass(frozen=True, slots=True)

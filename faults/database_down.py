@@ -40,8 +40,8 @@ from typing import Any
 
 import httpx
 
-from app.db import connect
 from app.domain.policy import DEFAULT_POLICY
+from app.store.db import connect
 from faults.common import Ledger, check_store, latency_summary, percentile, read_model_drift
 from faults.kill9 import Server, events_for, free_port
 from faults.pgcontrol import PrivatePostgres

@@ -44,9 +44,9 @@ from typing import Any
 
 import httpx
 
-from app.db import connect, create_pool
 from app.domain.policy import DEFAULT_POLICY
 from app.settings import REPO_ROOT
+from app.store.db import connect, create_pool
 from faults.common import Ledger, check_store, hash_chain_breaks, latency_summary, read_model_drift
 
 EXTERNAL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -86,7 +86,16 @@ class Server:
     def start(self) -> None:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "app.cli.main",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
                 cwd=REPO_ROOT,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
@@ -322,9 +331,9 @@ async def main(args: argparse.Namespace) -> int:
         finally:
             await conn.close()
         rebuild_equal: bool | None = None
-        rebuild_text = "app.rebuild not available"
+        rebuild_text = "app.ops.rebuild not available"
         with contextlib.suppress(ImportError):
-            from app.rebuild import rebuild
+            from app.ops.rebuild import rebuild
 
             pool = await create_pool(url, min_size=1, max_size=3, statement_timeout_ms=600_000)
             try:

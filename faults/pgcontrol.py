@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psutil
 
-from app.embedded_pg import EmbeddedPostgres, start_embedded_postgres
+from app.store.embedded_pg import EmbeddedPostgres, start_embedded_postgres
 
 SIGNALS = {"fast": signal.SIGINT, "immediate": signal.SIGQUIT, "kill9": signal.SIGKILL}
 

@@ -16,17 +16,17 @@ import asyncpg
 import httpx
 import pytest
 
-from app.auth import create_key
-from app.db import connect, create_pool
-from app.migrations import upgrade_to_head
+from app.service.keys import create_key
 from app.settings import REPO_ROOT, Settings
+from app.store.db import connect, create_pool
+from app.store.migrations import upgrade_to_head
 
 
 def _server_url() -> str:
     configured = os.environ.get("TEST_DATABASE_URL")
     if configured:
         return configured
-    from app.embedded_pg import start_embedded_postgres
+    from app.store.embedded_pg import start_embedded_postgres
 
     return start_embedded_postgres(REPO_ROOT / ".data" / "test-postgres", database="postgres").url
 
@@ -109,9 +109,7 @@ class Api:
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[role]}"}
 
-    async def post(
-        self, path: str, json: Any, role: str = "case_system", **kw: Any
-    ) -> httpx.Response:
+    async def post(self, path: str, json: Any, role: str = "case_system", **kw: Any) -> httpx.Response:
         return await self.client.post(path, json=json, headers=self.headers(role), **kw)
 
     async def get(self, path: str, role: str = "case_system", **kw: Any) -> httpx.Response:
@@ -135,7 +133,7 @@ class Api:
 
 
 async def make_api(database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Api]:
-    from app.main import create_app
+    from app.web.app import create_app
 
     app = create_app(Settings(database_url=database_url), database_url=database_url)
     keys = {}

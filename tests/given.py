@@ -20,9 +20,7 @@ def event(event_type: str, **data: Any) -> EventData:
     return parse_event(event_type, data)
 
 
-def recorded(
-    *events: EventData, first_version: int = 1, ids: Iterable[UUID] | None = None
-) -> list[Fact]:
+def recorded(*events: EventData, first_version: int = 1, ids: Iterable[UUID] | None = None) -> list[Fact]:
     """Facts as the store would hand them to a fold: versions 1, 2, 3... and fresh ids."""
     id_list = list(ids) if ids is not None else [uuid4() for _ in events]
     return [

@@ -125,8 +125,7 @@ def _employment_ended(state: ClockState, event: Any, _: PolicyTable) -> Refusal 
     if event.end_date < job.started.on:
         return Refusal(
             "employment_end_before_start",
-            f"Job {event.job_id} cannot end on {event.end_date}, before it started "
-            f"on {job.started.on}.",
+            f"Job {event.job_id} cannot end on {event.end_date}, before it started on {job.started.on}.",
         )
     return None
 
@@ -171,8 +170,7 @@ def _authorization_issued(state: ClockState, event: Any, _: PolicyTable) -> Refu
     if find_authorization(state, event.authorization_id) is not None:
         return Refusal(
             "authorization_already_issued",
-            f"Authorization {event.authorization_id} was already issued; "
-            "an authorization_id is used once.",
+            f"Authorization {event.authorization_id} was already issued; an authorization_id is used once.",
         )
     if event.post_employment and event.service_category not in ipe_categories(state):
         return Refusal(
@@ -207,8 +205,7 @@ def _authorization_cancelled(state: ClockState, event: Any, _: PolicyTable) -> R
     if authorization.cancelled is not None:
         return Refusal(
             "authorization_already_cancelled",
-            f"Authorization {event.authorization_id} was already cancelled on "
-            f"{authorization.cancelled.on}.",
+            f"Authorization {event.authorization_id} was already cancelled on {authorization.cancelled.on}.",
         )
     if authorization.paid_in_full is not None:
         return Refusal(

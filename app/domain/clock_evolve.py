@@ -178,9 +178,7 @@ def _authorization_cancelled(s: ClockState, fact: Fact) -> ClockState:
     return _with_authorization(s, a, cancelled)
 
 
-def _with_authorization(
-    s: ClockState, before: Authorization | None, after: Authorization
-) -> ClockState:
+def _with_authorization(s: ClockState, before: Authorization | None, after: Authorization) -> ClockState:
     """The state with `after` in place of `before` (None: newly issued), and the rule (b)
     and (c) indexes of `ClockState` kept up to date.
 

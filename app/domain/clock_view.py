@@ -244,9 +244,7 @@ def _outcome_candidate(state: ClockState) -> ClockStartCandidate | None:
         f"Employment outcome: job {job_id} started on {outcome.on}: "
         "the clock starts from the employment outcome date."
     )
-    return ClockStartCandidate(
-        outcome.on, outcome.version, RULE_EMPLOYMENT_OUTCOME, outcome.event_id, holds
-    )
+    return ClockStartCandidate(outcome.on, outcome.version, RULE_EMPLOYMENT_OUTCOME, outcome.event_id, holds)
 
 
 def _authorization_candidate(a: Authorization) -> ClockStartCandidate | None:
@@ -269,9 +267,7 @@ def _authorization_candidate(a: Authorization) -> ClockStartCandidate | None:
         return ClockStartCandidate(paid.on, paid.version, RULE_PAID_IN_FULL, paid.event_id, holds)
     issued = a.issued
     holds = f"{name} is not paid in full: its end date {a.end_date} holds the clock start."
-    return ClockStartCandidate(
-        issued.on, issued.version, RULE_NOT_PAID_IN_FULL, issued.event_id, holds
-    )
+    return ClockStartCandidate(issued.on, issued.version, RULE_NOT_PAID_IN_FULL, issued.event_id, holds)
 
 
 def _in_issue_order(state: ClockState) -> list[Authorization]:

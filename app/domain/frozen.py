@@ -65,9 +65,7 @@ def quick_init(cls: type[T]) -> type[T]:
     # but keyword-only and without its per-call field walk, so a fold names only what an
     # event changes instead of repeating every field of the state.
     keep = [f"{f.name}=_KEEP" for f in fields]
-    copied = [
-        f"    _set_{f.name}(new, self.{f.name} if {f.name} is _KEEP else {f.name})" for f in fields
-    ]
+    copied = [f"    _set_{f.name}(new, self.{f.name} if {f.name} is _KEEP else {f.name})" for f in fields]
     namespace["_KEEP"] = _KEEP
     namespace["_new"] = object.__new__
     namespace["_cls"] = cls

@@ -25,9 +25,7 @@ def claim_words(claim: PBAMilestoneReached) -> str:
     return f"PBA {claim.pba_id}'s {claim.milestone} reached on {claim.reached_on}"
 
 
-def evidence_refusal(
-    state: LedgerState, claim: PBAMilestoneReached, clock_on: ClockOn
-) -> Refusal | None:
+def evidence_refusal(state: LedgerState, claim: PBAMilestoneReached, clock_on: ClockOn) -> Refusal | None:
     """The evidence rules of the claimed milestone, in the order the policy states them."""
     if claim.milestone == "placement_plan_signed":
         return _placement_plan(claim)
@@ -84,9 +82,7 @@ def _eligible_clock(claim: PBAMilestoneReached, clock_on: ClockOn) -> Refusal | 
     status, eligible_on = clock_on(claim.reached_on)
     if status == "eligible":
         return None
-    when = (
-        f"it becomes eligible on {eligible_on}" if eligible_on else "no eligible date is known yet"
-    )
+    when = f"it becomes eligible on {eligible_on}" if eligible_on else "no eligible date is known yet"
     return Refusal(
         "successful_placement_needs_eligible_clock",
         f"{claim_words(claim)} needs the closure clock to be eligible on {claim.reached_on}, "

@@ -52,9 +52,7 @@ def _not_open(pba_id: str, pba: Pba | None, what: str) -> Refusal:
         if pba is None
         else f"it ended on {pba.ended_on}, reason {pba.end_reason}"
     )
-    return Refusal(
-        "pba_not_open", f"{what} cannot be recorded: PBA {pba_id} is not open ({reason})."
-    )
+    return Refusal("pba_not_open", f"{what} cannot be recorded: PBA {pba_id} is not open ({reason}).")
 
 
 def _pba_opened(state: LedgerState, e: PBAOpened) -> Refusal | None:
@@ -117,10 +115,7 @@ def _once_per_open_pba(state: LedgerState, pba: Pba, claim: PBAMilestoneReached)
     earlier = pba.earned(claim.milestone)
     if earlier is None:
         return None
-    earned = (
-        f"{claim_words(claim)} was already earned on {earlier.reached_on} "
-        f"(event {earlier.event_id})"
-    )
+    earned = f"{claim_words(claim)} was already earned on {earlier.reached_on} (event {earlier.event_id})"
     if claim.milestone != "job_hire":
         return Refusal(
             "milestone_already_earned",
@@ -165,23 +160,18 @@ def _in_order(pba: Pba, claim: PBAMilestoneReached) -> Refusal | None:
     )
 
 
-def _preauthorized(
-    auth: Authorization | None, pba: Pba, claim: PBAMilestoneReached
-) -> Refusal | None:
+def _preauthorized(auth: Authorization | None, pba: Pba, claim: PBAMilestoneReached) -> Refusal | None:
     """4.2: "Each milestone will be pre-authorized by Vocational Rehabilitation Services staff"."""
     gap = _preauthorization_gap(auth, pba, claim)
     if gap is None:
         return None
     return Refusal(
         "milestone_not_preauthorized",
-        f"{claim_words(claim)} is not pre-authorized: "
-        f"authorization {claim.authorization_id} {gap}.",
+        f"{claim_words(claim)} is not pre-authorized: authorization {claim.authorization_id} {gap}.",
     )
 
 
-def _preauthorization_gap(
-    auth: Authorization | None, pba: Pba, claim: PBAMilestoneReached
-) -> str | None:
+def _preauthorization_gap(auth: Authorization | None, pba: Pba, claim: PBAMilestoneReached) -> str | None:
     """Which part of "an AuthorizationIssued of the same provider for that PBA and milestone"
     fails, in the order a VR staff member would check it."""
     if auth is None:

@@ -116,9 +116,7 @@ class Pba:
 
     def earned(self, milestone: str) -> Claim | None:
         """The claim that earned `milestone` on this PBA (its first one), if any."""
-        return next(
-            (c for c in self.claims if c.milestone == milestone and c.repeat_of is None), None
-        )
+        return next((c for c in self.claims if c.milestone == milestone and c.repeat_of is None), None)
 
     def claims_of(self, milestone: str) -> tuple[Claim, ...]:
         return tuple(c for c in self.claims if c.milestone == milestone)

@@ -164,9 +164,7 @@ def _pba_ledger(pba: Pba, auths: dict[str, Authorization], policy: PolicyTable) 
     )
 
 
-def _lines(
-    pba: Pba, auths: dict[str, Authorization], policy: PolicyTable
-) -> tuple[MilestoneLine, ...]:
+def _lines(pba: Pba, auths: dict[str, Authorization], policy: PolicyTable) -> tuple[MilestoneLine, ...]:
     lines: list[MilestoneLine] = []
     shown: set[str] = set()  # authorizations whose money an earlier line shows
     earned = ZERO
@@ -223,8 +221,7 @@ def _price(
 def _repeat_note(pba: Pba, repeat_of: UUID, milestone: str) -> str:
     earlier = next(c for c in pba.claims if c.event_id == repeat_of)
     when = (
-        f"the {milestone} of PBA {pba.pba_id} was earned on {earlier.reached_on} "
-        f"(event {earlier.event_id})"
+        f"the {milestone} of PBA {pba.pba_id} was earned on {earlier.reached_on} (event {earlier.event_id})"
     )
     if milestone == "job_hire":
         return f"{REPLACEMENT}: {when} and the consumer lost that job"

@@ -33,9 +33,7 @@ from app.events.types import Category, SocCode
 
 Purpose = Literal["maintain", "regain", "advance"]
 Advancement = Literal["pay", "hours", "promotion", "benefits"]
-Action = Literal[
-    "authorize_post_employment_service", "cancel_employment_follow_up", "open_new_case", "none"
-]
+Action = Literal["authorize_post_employment_service", "cancel_employment_follow_up", "open_new_case", "none"]
 
 # The policy's words, quoted (post-employment-services.txt).
 DEFINITION = (
@@ -53,12 +51,8 @@ CANCEL_EF = (
     "If the service does not meet the criteria, move the client out of Employment Follow-Up by "
     "selecting the Cancel EF button and proceed with providing the service;"
 )
-CRITERIA = (
-    "Post-employment services do not require a complex and comprehensive provision of services"
-)
-CLOSED = (
-    "Post-employment services cannot be provided after a case is closed. There are no exceptions."
-)
+CRITERIA = "Post-employment services do not require a complex and comprehensive provision of services"
+CLOSED = "Post-employment services cannot be provided after a case is closed. There are no exceptions."
 NEW_CASE = "If the client returns for services a new case will need to be opened."
 FROM_OUTCOME = (
     "All services provided from employment outcome (date a client starts a job) until the case "
@@ -68,16 +62,14 @@ MAINTAIN = "for assistance in keeping the same job"
 REGAIN = "for assistance to get another job"
 ADVANCE = "for assistance advancing in their job"
 SAME_SOC = (
-    "Is the client seeking employment in the same SOC code? If no, it is not a post-employment "
-    "service."
+    "Is the client seeking employment in the same SOC code? If no, it is not a post-employment service."
 )
 SAME_PATHWAY = (
     "Is the advancement in the same Career Pathway and will it result in greater pay, more work "
     "hours, a promotion, and/or benefits? If no, it is not a post-employment service."
 )
 AMENDMENT_NOT_REQUIRED = (
-    "If the post-employment service is in a category already on the IPE, an amendment is not "
-    "required."
+    "If the post-employment service is in a category already on the IPE, an amendment is not required."
 )
 AMENDMENT_REQUIRED = (
     "Adding a service in a category that was not previously on the IPE as a post-employment "
@@ -96,8 +88,7 @@ MAINTAIN_QUESTIONS = (
     "a simple worksite accommodation (desktop printer)?",
 )
 REGAIN_QUESTIONS = (
-    "What prevents the client from seeking employment on their own or working with a community "
-    "resource?",
+    "What prevents the client from seeking employment on their own or working with a community resource?",
 )
 ADVANCE_QUESTIONS = (
     "What assistance, if any, is available from the employer?",
@@ -139,9 +130,7 @@ class PesRequest(BaseModel):
             raise ValueError("advance needs same_career_pathway: is it the same Career Pathway?")
         if self.purpose != "regain" and self.new_job_soc_code is not None:
             raise ValueError("new_job_soc_code is a question of purpose regain only")
-        if self.purpose != "advance" and (
-            self.same_career_pathway is not None or self.advancement_brings
-        ):
+        if self.purpose != "advance" and (self.same_career_pathway is not None or self.advancement_brings):
             raise ValueError(
                 "same_career_pathway and advancement_brings are questions of purpose advance only"
             )
@@ -232,9 +221,7 @@ def _purpose_failures(request: PesRequest, state: ClockState) -> list[str]:
         if not request.same_career_pathway:
             return [f"{SAME_PATHWAY} The advancement is not in the same Career Pathway."]
         if not request.advancement_brings:
-            return [
-                f"{SAME_PATHWAY} It brings none of greater pay, hours, a promotion or benefits."
-            ]
+            return [f"{SAME_PATHWAY} It brings none of greater pay, hours, a promotion or benefits."]
     return []
 
 

@@ -103,8 +103,7 @@ def _dated_status(status: str, as_of: str, shortest_wait: int) -> str | None:
     """
     in_ef = "phase = 'in_follow_up'"
     return {
-        "waiting": f"{in_ef} AND worklist_day > {as_of}::date + {shortest_wait:d}"
-        f" AND clock_start > {as_of}",
+        "waiting": f"{in_ef} AND worklist_day > {as_of}::date + {shortest_wait:d} AND clock_start > {as_of}",
         "running": f"{in_ef} AND worklist_day > {as_of} AND clock_start <= {as_of}",
         "eligible": f"{in_ef} AND eligible_on <= {as_of}",
     }.get(status)
@@ -148,9 +147,7 @@ async def worklist(
         # The day goes as text: asyncpg sends date.max (the sentinel of cases without an
         # eligible date) as 'infinity', which sorts after 9999-12-31 and ended the walk early.
         params.extend((day.isoformat(), case_id))
-        conditions.append(
-            f"({_ORDER}, case_id) > (${len(params) - 1}::text::date, ${len(params)}::text)"
-        )
+        conditions.append(f"({_ORDER}, case_id) > (${len(params) - 1}::text::date, ${len(params)}::text)")
     params.append(limit)
     sql = (
         "SELECT case_id, phase, clock_start, eligible_on FROM closure_clock"

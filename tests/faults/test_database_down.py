@@ -24,11 +24,11 @@ from typing import Any
 import httpx
 import pytest
 
-from app.auth import create_key
-from app.db import connect
 from app.domain.policy import DEFAULT_POLICY
-from app.migrations import upgrade_to_head
+from app.service.keys import create_key
 from app.settings import REPO_ROOT, Settings
+from app.store.db import connect
+from app.store.migrations import upgrade_to_head
 from faults.common import Ledger, check_store, read_model_drift
 from faults.pgcontrol import PrivatePostgres
 from tests.integration.events_fixtures import authorization, case_opened
@@ -121,7 +121,7 @@ async def private_pg(private_server: PrivatePostgres) -> AsyncIterator[PrivatePo
 
 @contextlib.asynccontextmanager
 async def app_client(url: str, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    from app.main import create_app
+    from app.web.app import create_app
 
     await upgrade_to_head(url)
     conn = await connect(url)

@@ -21,8 +21,8 @@ import asyncpg
 import httpx
 import pytest
 
-from app import store
 from app.domain.case import FOLD_VERSION
+from app.store import streams as store
 from tests.integration.events_fixtures import authorization, case_opened, with_id
 
 PROBLEM = "application/problem+json"

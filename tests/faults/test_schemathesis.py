@@ -46,10 +46,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.auth import create_key
-from app.db import connect
 from app.events.registry import EVENT_TYPES
+from app.service.keys import create_key
 from app.settings import Settings
+from app.store.db import connect
 
 CHECKS = [
     not_a_server_error,
@@ -75,7 +75,7 @@ _UNUSED_URL = "postgresql://nobody@/unused"
 
 
 def _document() -> dict[str, Any]:
-    from app.main import create_app
+    from app.web.app import create_app
 
     return create_app(Settings(database_url=_UNUSED_URL), database_url=_UNUSED_URL).openapi()
 
@@ -131,7 +131,7 @@ async def st_target(databases: Any) -> tuple[str, str]:
 def st_app(st_target: tuple[str, str]) -> Iterator[tuple[Any, dict[str, str]]]:
     from schemathesis.python import asgi
 
-    from app.main import create_app
+    from app.web.app import create_app
 
     url, key = st_target
     app = create_app(Settings(database_url=url), database_url=url)
@@ -319,7 +319,7 @@ async def test_an_undecodable_body_is_a_4xx_problem(api: Any) -> None:
 @pytest.fixture(scope="module")
 async def plain(database_url: str, pool: Any) -> AsyncIterator[httpx.AsyncClient]:
     """The app behind an admin key, with an unhandled exception answered 500 as by a server."""
-    from app.main import create_app
+    from app.web.app import create_app
 
     async with pool.acquire() as conn:
         key = (await create_key(conn, role="admin"))[1]

@@ -12,9 +12,7 @@ def ev(event_type: str, **data: Any) -> dict[str, Any]:
 def case_opened(
     on: str = "2024-01-02", *, se: bool = False, categories: tuple[str, ...] = ("job_coaching",)
 ) -> dict[str, Any]:
-    return ev(
-        "CaseOpened", opened_on=on, supported_employment=se, ipe_service_categories=list(categories)
-    )
+    return ev("CaseOpened", opened_on=on, supported_employment=se, ipe_service_categories=list(categories))
 
 
 def employment_started(
@@ -81,9 +79,7 @@ def employment_ended(
     return ev("EmploymentEnded", job_id=job_id, end_date=end, reason=reason)
 
 
-def follow_up_cancelled(
-    on: str, *, reason: str = "needs training beyond the current job"
-) -> dict[str, Any]:
+def follow_up_cancelled(on: str, *, reason: str = "needs training beyond the current job") -> dict[str, Any]:
     return ev("EmploymentFollowUpCancelled", cancelled_on=on, reason=reason)
 
 

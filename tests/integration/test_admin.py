@@ -6,9 +6,7 @@ from tests.integration.events_fixtures import case_opened
 
 
 async def test_admin_creates_a_provider_key_that_works_and_revokes_it(api, case_id):
-    created = await api.post(
-        "/admin/api-keys", {"role": "provider", "provider_id": "prov-adm"}, role="admin"
-    )
+    created = await api.post("/admin/api-keys", {"role": "provider", "provider_id": "prov-adm"}, role="admin")
     assert created.status_code == 201
     body = created.json()
     assert body["role"] == "provider" and body["key"].startswith("cl_")
@@ -24,9 +22,7 @@ async def test_admin_creates_a_provider_key_that_works_and_revokes_it(api, case_
     ).status_code == 204
     refused = await api.client.get("/providers/prov-adm/ledger", headers=provider)
     assert refused.status_code == 401 and refused.json()["code"] == "unauthorized"
-    again = await api.client.delete(
-        f"/admin/api-keys/{body['key_id']}", headers=api.headers("admin")
-    )
+    again = await api.client.delete(f"/admin/api-keys/{body['key_id']}", headers=api.headers("admin"))
     assert again.status_code == 404
 
 

@@ -29,12 +29,8 @@ async def _open_with_paid_authorization(api, case_id):
 async def test_history_shows_what_each_event_changed_and_marks_retractions(api, case_id):
     events = await _open_with_paid_authorization(api, case_id)
     payment_id = events[3]["event_id"]
-    assert (
-        await api.append(case_id, retracted(payment_id, reason="keyed twice"))
-    ).status_code == 201
-    response = await api.get(
-        f"/cases/{case_id}/history", role="auditor", params={"as_of": "2024-05-01"}
-    )
+    assert (await api.append(case_id, retracted(payment_id, reason="keyed twice"))).status_code == 201
+    response = await api.get(f"/cases/{case_id}/history", role="auditor", params={"as_of": "2024-05-01"})
     assert response.status_code == 200
     rows = response.json()["events"]
     assert [r["version"] for r in rows] == [1, 2, 3, 4, 5]

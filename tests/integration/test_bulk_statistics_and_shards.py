@@ -10,15 +10,15 @@ from typing import Any
 import asyncpg
 import pytest
 
-from app.bulk_import import import_file
-from app.db import create_pool
 from app.domain.policy import DEFAULT_POLICY
-from app.operations_analyze import ANALYZED
-from app.operations_policy import pack_policy, unpack_policy
-from app.operations_rebuild_shards import range_condition, shard_bounds
-from app.operations_sample import write_export
-from app.operations_workers import import_in_workers
-from app.rebuild import rebuild
+from app.ops.analyze import ANALYZED
+from app.ops.bulk_import import import_file
+from app.ops.policy_pack import pack_policy, unpack_policy
+from app.ops.rebuild import rebuild
+from app.ops.rebuild_shards import range_condition, shard_bounds
+from app.ops.sample import write_export
+from app.ops.workers import import_in_workers
+from app.store.db import create_pool
 
 # reltuples is -1 until a table is first analyzed (or vacuumed); ANALYZE of a small table
 # reads every row, so afterwards it is the exact count.
@@ -148,12 +148,12 @@ async def test_a_batch_decided_behind_one_that_lost_a_race_is_decided_again(
 ) -> None:
     """Batch 2 is decided while batch 1 is written, against batch 1's outcome; an API append
     makes batch 1's write fail and batch 1 is decided again, so batch 2 must be too."""
-    from app.auth import Principal
-    from app.handler import AppendHandler, Proposed
-    from app.operations_batch import decide_batch
-    from app.operations_sample import case_events
-    from app.operations_verify import verify_all
-    from app.store import read_stream
+    from app.ops.import_batch import decide_batch
+    from app.ops.sample import case_events
+    from app.ops.verify import verify_all
+    from app.service.append import AppendHandler, Proposed
+    from app.service.keys import Principal
+    from app.store.streams import read_stream
     from tests.integration.test_operations import _line
 
     _, pool = fresh
@@ -174,7 +174,7 @@ async def test_a_batch_decided_behind_one_that_lost_a_race_is_decided_again(
             await handler.append(Principal("k1", "case_system"), "ahead-1", None, [amendment])
         return decided
 
-    monkeypatch.setattr("app.operations_writer.decide_batch", decide_then_lose_the_race)
+    monkeypatch.setattr("app.ops.import_writer.decide_batch", decide_then_lose_the_race)
     summary = await import_file(pool, rest, batch_size=1, policy=DEFAULT_POLICY)
     assert (summary.appended, summary.rejected) == (3, 0)
     # (first line, decided ahead?): batch 2 ahead of batch 1's write; batch 1 loses the race

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.db import create_pool
+from app.store.db import create_pool
 from tests.conftest import make_api
 from tests.integration.events_fixtures import (
     authorization,
@@ -93,9 +93,7 @@ async def test_a_row_written_before_the_stored_explanation_is_answered_by_foldin
 # --- 3.1 rules (a), (b), (c) ---------------------------------------------------------------------
 
 
-async def test_employment_outcome_alone_starts_the_clock_and_the_answer_explains_itself(
-    api, case_id
-):
+async def test_employment_outcome_alone_starts_the_clock_and_the_answer_explains_itself(api, case_id):
     outcome = await opened_with_job(api, case_id, "2024-02-01")
     c = await clock(api, case_id, "2024-03-01")
     assert c["status"] == "running"
@@ -113,9 +111,7 @@ async def test_employment_outcome_alone_starts_the_clock_and_the_answer_explains
     assert waiting["status"] == "waiting" and waiting["days_remaining"] == 107
 
 
-async def test_partial_payments_leave_the_end_date_then_paid_in_full_moves_to_the_payment(
-    api, case_id
-):
+async def test_partial_payments_leave_the_end_date_then_paid_in_full_moves_to_the_payment(api, case_id):
     await opened_with_job(api, case_id, "2024-02-01")
     [issued] = await ok(api, case_id, authorization("A1", "2024-02-05", "2024-03-31"))
     await ok(
@@ -202,9 +198,7 @@ async def test_post_employment_authorization_after_the_outcome_restarts_the_cloc
     await opened_with_job(api, case_id, "2024-02-01")
     before = await clock(api, case_id, "2024-04-01")
     assert (before["clock_start"], before["eligible_on"]) == ("2024-02-01", "2024-05-01")
-    [pes] = await ok(
-        api, case_id, authorization("PES1", "2024-04-01", "2024-04-30", post_employment=True)
-    )
+    [pes] = await ok(api, case_id, authorization("PES1", "2024-04-01", "2024-04-30", post_employment=True))
     c = await clock(api, case_id, "2024-04-15")
     assert (c["clock_start"], c["clock_start_rule"], c["clock_start_event_id"]) == (
         "2024-04-30",
@@ -337,9 +331,7 @@ async def test_cancel_ef_stops_the_clock_and_a_later_job_re_enters_follow_up(api
     assert any("Cancel EF" in s and "2024-03-01" in s for s in c["blocking"]), c["blocking"]
     # a successful closure is not possible outside follow-up
     await refused(api, case_id, case_closed("2024-06-01"), "not_eligible_for_closure")
-    await refused(
-        api, case_id, follow_up_cancelled("2024-03-02"), "cancel_ef_not_in_employment_follow_up"
-    )
+    await refused(api, case_id, follow_up_cancelled("2024-03-02"), "cancel_ef_not_in_employment_follow_up")
     # nor can a continuity claim keep an outcome date that Cancel EF ended
     await refused(
         api,
@@ -360,9 +352,7 @@ async def test_cancel_ef_stops_the_clock_and_a_later_job_re_enters_follow_up(api
 # --- 3.6 closure ---------------------------------------------------------------------------------
 
 
-async def test_successful_closure_is_refused_the_day_before_eligible_and_accepted_on_it(
-    api, case_id
-):
+async def test_successful_closure_is_refused_the_day_before_eligible_and_accepted_on_it(api, case_id):
     await opened_with_job(api, case_id, "2024-02-01")
     await ok(api, case_id, authorization("A1", "2024-02-05", "2024-03-31"))  # eligible 2024-06-29
     body = await refused(api, case_id, case_closed("2024-06-28"), "not_eligible_for_closure")
@@ -378,9 +368,7 @@ async def test_successful_closure_is_refused_the_day_before_eligible_and_accepte
     assert any("new case must be opened" in s for s in c["blocking"]), c["blocking"]
 
 
-async def test_after_closure_no_service_or_employment_but_earlier_payments_are_accepted(
-    api, case_id
-):
+async def test_after_closure_no_service_or_employment_but_earlier_payments_are_accepted(api, case_id):
     await opened_with_job(api, case_id, "2024-02-01")
     await ok(api, case_id, authorization("A1", "2024-02-05", "2024-03-31"))
     await ok(api, case_id, case_closed("2024-06-29"))
@@ -414,9 +402,7 @@ async def test_a_payment_after_closure_does_not_move_the_closed_clock(api, case_
 
 async def test_post_employment_category_not_on_the_ipe_needs_an_amendment_first(api, case_id):
     await opened_with_job(api, case_id, "2024-02-01")  # IPE: job_coaching
-    pes = authorization(
-        "T1", "2024-04-01", "2024-04-30", category="transportation", post_employment=True
-    )
+    pes = authorization("T1", "2024-04-01", "2024-04-30", category="transportation", post_employment=True)
     body = await refused(api, case_id, pes, "pes_category_not_on_ipe")
     assert "transportation" in body["detail"] and "IPEAmended" in body["detail"]
     # the same category without the post-employment flag is not a post-employment service (3.7)
@@ -646,9 +632,7 @@ async def test_worklist_paging_walks_every_case_once(isolated, worklist_cases):
     # eligible paging with limit 1 gives the same order as one page
     walked, cursor = [], None
     while True:
-        page = await _worklist(
-            isolated, status="eligible", limit=1, **({"cursor": cursor} if cursor else {})
-        )
+        page = await _worklist(isolated, status="eligible", limit=1, **({"cursor": cursor} if cursor else {}))
         walked += [i["case_id"] for i in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:

@@ -9,8 +9,8 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from app import store
-from app.hashing import GENESIS, event_hash
+from app.domain.hashing import GENESIS, event_hash
+from app.store import streams as store
 from tests.integration.events_fixtures import case_opened, employment_started
 
 
@@ -61,15 +61,11 @@ async def test_known_at_reads_the_stream_as_it_was(api, pool, case_id):
     assert [e.version for e in now] == [1, 2]
 
 
-async def test_concurrent_writers_on_one_case_lose_nothing_and_duplicate_nothing(
-    api, pool, case_id
-):
+async def test_concurrent_writers_on_one_case_lose_nothing_and_duplicate_nothing(api, pool, case_id):
     await api.append(case_id, case_opened())
     jobs = [employment_started(f"job{i}", soc="35-2014") for i in range(30)]
     responses = await asyncio.gather(*(api.append(case_id, job) for job in jobs))
-    assert all(r.status_code == 201 for r in responses), [
-        r.text for r in responses if r.status_code != 201
-    ]
+    assert all(r.status_code == 201 for r in responses), [r.text for r in responses if r.status_code != 201]
     async with pool.acquire() as conn:
         events = await store.read_stream(conn, case_id)
     assert [e.version for e in events] == list(range(1, 32))
@@ -77,9 +73,7 @@ async def test_concurrent_writers_on_one_case_lose_nothing_and_duplicate_nothing
     assert store.verify_stream(events)["ok"] is True
 
 
-async def test_stale_expected_version_under_contention_is_a_409_with_the_current_version(
-    api, case_id
-):
+async def test_stale_expected_version_under_contention_is_a_409_with_the_current_version(api, case_id):
     await api.append(case_id, case_opened())
     responses = await asyncio.gather(
         *(api.append(case_id, employment_started(f"j{i}"), expected_version=1) for i in range(10))

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from app import auth
-from app.auth import create_key, revoke_key
-from app.migrations import head_revision
+from app.service import keys as auth
+from app.service.keys import create_key, revoke_key
+from app.store.migrations import head_revision
 from tests.conftest import make_api
 from tests.integration.events_fixtures import (
     authorization,
@@ -88,10 +88,7 @@ BAD_EVENTS: dict[str, tuple[Any, list[Any] | None]] = {
         ["events", 0, "data", "paid_in_full"],
     ),
     "bool_as_string": (
-        [
-            paid("A1", "2024-03-01")
-            | {"data": {**paid("A1", "2024-03-01")["data"], "paid_in_full": "true"}}
-        ],
+        [paid("A1", "2024-03-01") | {"data": {**paid("A1", "2024-03-01")["data"], "paid_in_full": "true"}}],
         ["events", 0, "data", "paid_in_full"],
     ),
     "end_before_start": ([authorization("A1", "2024-03-01", "2024-02-01")], None),
@@ -120,9 +117,7 @@ async def test_each_invalid_event_is_422_invalid_event_and_stores_nothing(api, c
 
 async def test_extra_top_level_field_is_422_invalid_event(api, case_id):
     await opened(api, case_id)
-    r = await api.post(
-        f"/cases/{case_id}/events", {"events": [employment_started()], "dry_run": True}
-    )
+    r = await api.post(f"/cases/{case_id}/events", {"events": [employment_started()], "dry_run": True})
     body = problem(r, 422, "invalid_event")
     assert any("dry_run" in map(str, e["loc"]) for e in body["errors"])
     assert len(await stored(api, case_id)) == 1
@@ -137,9 +132,7 @@ async def test_malformed_json_is_a_problem_and_stores_nothing(api, case_id):
             headers={**api.headers("case_system"), "content-type": "application/json"},
         )
         body = problem(r, 422, "invalid_event")
-        assert "json" in body["detail"].lower() or any(
-            "json" in e["type"] for e in body["errors"]
-        ), body
+        assert "json" in body["detail"].lower() or any("json" in e["type"] for e in body["errors"]), body
     r = await api.client.post(
         f"/cases/{case_id}/events",
         content=b"[1, 2]",
@@ -210,9 +203,7 @@ async def test_case_opened_twice_is_409_rule_violation(api, case_id):
 # --- optimistic concurrency ----------------------------------------------------------------------
 
 
-async def test_stale_expected_version_is_409_version_conflict_with_the_current_version(
-    api, case_id
-):
+async def test_stale_expected_version_is_409_version_conflict_with_the_current_version(api, case_id):
     r = await api.append(case_id, case_opened(), expected_version=0)
     assert r.status_code == 201 and r.json()["version"] == 1
     assert (await api.append(case_id, employment_started(), expected_version=1)).status_code == 201
@@ -233,14 +224,10 @@ async def test_stale_expected_version_is_409_version_conflict_with_the_current_v
 
 async def test_expected_version_zero_on_an_existing_stream_is_a_version_conflict(api, case_id):
     await opened(api, case_id)
-    body = problem(
-        await api.append(case_id, case_opened(), expected_version=0), 409, "version_conflict"
-    )
+    body = problem(await api.append(case_id, case_opened(), expected_version=0), 409, "version_conflict")
     assert body["current_version"] == 1
     other = f"{case_id}-new"
-    body = problem(
-        await api.append(other, case_opened(), expected_version=3), 409, "version_conflict"
-    )
+    body = problem(await api.append(other, case_opened(), expected_version=3), 409, "version_conflict")
     assert body["current_version"] == 0
     assert await stored(api, other) == []
 
@@ -270,15 +257,11 @@ async def test_missing_or_bad_key_is_401(api, case_id):
     assert await stored(api, case_id) == []
 
 
-async def test_a_revoked_key_is_refused_once_the_cache_expires(
-    api, pool, database_url, case_id, monkeypatch
-):
+async def test_a_revoked_key_is_refused_once_the_cache_expires(api, pool, database_url, case_id, monkeypatch):
     async with pool.acquire() as conn:
         key_id, key = await create_key(conn, role="case_system")
     headers = {"Authorization": f"Bearer {key}"}
-    r = await api.client.post(
-        f"/cases/{case_id}/events", json={"events": [case_opened()]}, headers=headers
-    )
+    r = await api.client.post(f"/cases/{case_id}/events", json={"events": [case_opened()]}, headers=headers)
     assert r.status_code == 201, r.text
     async with pool.acquire() as conn:
         assert await revoke_key(conn, key_id)
@@ -314,9 +297,7 @@ async def test_a_role_that_may_not_do_it_is_403(api, pool, case_id):
 # --- idempotency ---------------------------------------------------------------------------------
 
 
-async def test_the_same_event_id_and_content_twice_is_one_event_and_the_same_answer(
-    api, pool, case_id
-):
+async def test_the_same_event_id_and_content_twice_is_one_event_and_the_same_answer(api, pool, case_id):
     await opened(api, case_id)
     event_id = uuid.uuid4()
     event = with_id(employment_started(), event_id)
@@ -333,9 +314,7 @@ async def test_the_same_event_id_and_content_twice_is_one_event_and_the_same_ans
     assert len(await stored(api, case_id)) == 2
 
     # the original answer also after the case moved on, and with the original expected_version
-    assert (
-        await api.append(case_id, authorization("A1", "2024-02-05", "2024-03-31"))
-    ).status_code == 201
+    assert (await api.append(case_id, authorization("A1", "2024-02-05", "2024-03-31"))).status_code == 201
     r = await api.append(case_id, event, expected_version=1)
     assert r.status_code == 201 and r.json() == b
     assert len(await stored(api, case_id)) == 3
@@ -347,9 +326,7 @@ async def test_a_batch_retried_with_its_event_ids_is_replayed_whole(api, case_id
     first = await api.append(case_id, *batch, expected_version=0)
     again = await api.append(case_id, *batch, expected_version=0)
     assert first.status_code == again.status_code == 201
-    assert [e["position"] for e in first.json()["events"]] == [
-        e["position"] for e in again.json()["events"]
-    ]
+    assert [e["position"] for e in first.json()["events"]] == [e["position"] for e in again.json()["events"]]
     assert again.json()["idempotent_replay"] is True
     assert len(await stored(api, case_id)) == 2
 
@@ -357,9 +334,7 @@ async def test_a_batch_retried_with_its_event_ids_is_replayed_whole(api, case_id
 async def test_the_same_event_id_with_other_content_is_409_idempotency_conflict(api, case_id):
     await opened(api, case_id)
     event_id = uuid.uuid4()
-    assert (
-        await api.append(case_id, with_id(employment_started("j1"), event_id))
-    ).status_code == 201
+    assert (await api.append(case_id, with_id(employment_started("j1"), event_id))).status_code == 201
     problem(
         await api.append(case_id, with_id(employment_started("j2"), event_id)),
         409,
@@ -378,9 +353,7 @@ async def test_the_same_event_id_with_other_content_is_409_idempotency_conflict(
 
 async def test_the_same_event_id_twice_in_one_batch_is_invalid(api, case_id):
     event_id = uuid.uuid4()
-    r = await api.append(
-        case_id, with_id(case_opened(), event_id), with_id(employment_started(), event_id)
-    )
+    r = await api.append(case_id, with_id(case_opened(), event_id), with_id(employment_started(), event_id))
     problem(r, 422, "invalid_event")
     assert await stored(api, case_id) == []
 

@@ -40,9 +40,7 @@ def provider() -> str:
     return f"prov-{uuid.uuid4().hex[:10]}"
 
 
-async def ok(
-    api: Any, case_id: str, *events: dict[str, Any], role: str = "case_system"
-) -> list[str]:
+async def ok(api: Any, case_id: str, *events: dict[str, Any], role: str = "case_system") -> list[str]:
     r = await api.append(case_id, *events, role=role)
     assert r.status_code == 201, r.text
     return [e["event_id"] for e in r.json()["events"]]
@@ -152,9 +150,7 @@ async def test_a_pba_from_plan_to_successful_placement_earns_3800(api, case_id, 
         "1500.00",
     )
 
-    clock = (
-        await api.get(f"/cases/{case_id}/closure-clock", params={"as_of": "2024-05-01"})
-    ).json()
+    clock = (await api.get(f"/cases/{case_id}/closure-clock", params={"as_of": "2024-05-01"})).json()
     assert clock["eligible_on"] == ELIGIBLE_ON
     body = await refused(
         api,
@@ -190,9 +186,7 @@ async def test_a_pba_from_plan_to_successful_placement_earns_3800(api, case_id, 
     p = pba(await ledger(api, case_id), "pba-1")
     assert (p["earned"], p["paid"], p["outstanding"]) == ("3800.00", "3800.00", "0.00")
     # the successful placement's payment follows the 90 days; it never holds the clock (3.3)
-    clock = (
-        await api.get(f"/cases/{case_id}/closure-clock", params={"as_of": "2024-05-21"})
-    ).json()
+    clock = (await api.get(f"/cases/{case_id}/closure-clock", params={"as_of": "2024-05-21"})).json()
     assert (clock["status"], clock["eligible_on"]) == ("eligible", ELIGIBLE_ON)
 
     r = await api.get(f"/providers/{provider}/ledger")
@@ -226,9 +220,7 @@ async def test_provider_ledger_totals_add_up_across_cases_and_page(api, provider
     }
     assert len(first["pbas"]) == 2 and first["next_cursor"]
     second = (
-        await api.get(
-            f"/providers/{provider}/ledger", params={"limit": 2, "cursor": first["next_cursor"]}
-        )
+        await api.get(f"/providers/{provider}/ledger", params={"limit": 2, "cursor": first["next_cursor"]})
     ).json()
     assert second["next_cursor"] is None
     assert sorted(x["case_id"] for x in first["pbas"] + second["pbas"]) == sorted(cases)
@@ -289,9 +281,7 @@ async def test_each_refused_claim_is_409_with_its_rule_and_listed_once_even_when
     await refused(api, case_id, early, "successful_placement_needs_eligible_clock")
     await refused(api, case_id, early, "successful_placement_needs_eligible_clock")
     # a plan signed twice on one open PBA is a milestone already earned
-    await refused(
-        api, case_id, plan_signed("pba-1", "AP", "2024-02-20"), "milestone_already_earned"
-    )
+    await refused(api, case_id, plan_signed("pba-1", "AP", "2024-02-20"), "milestone_already_earned")
 
     book = await ledger(api, case_id)
     claims = book["refused_claims"]
@@ -343,9 +333,7 @@ async def test_successful_placement_needs_a_current_job(api, case_id, provider):
 # --- re-placement, a new PBA, on-the-job training ------------------------------------------------
 
 
-async def test_re_placement_after_a_job_loss_is_recorded_at_zero_with_a_note(
-    api, case_id, provider
-):
+async def test_re_placement_after_a_job_loss_is_recorded_at_zero_with_a_note(api, case_id, provider):
     await pba_case(api, case_id, provider)
     # while the hired job is current, a second job hire is a milestone already earned
     await ok(api, case_id, employment_started("j2", "2024-03-01"))
@@ -438,18 +426,14 @@ async def test_a_milestone_authorization_for_another_provider_is_refused(api, ca
 # --- provider keys and the auditor ---------------------------------------------------------------
 
 
-async def test_a_provider_key_claims_its_own_milestones_and_nothing_else(
-    api, pool, case_id, provider
-):
+async def test_a_provider_key_claims_its_own_milestones_and_nothing_else(api, pool, case_id, provider):
     other = f"prov-{uuid.uuid4().hex[:10]}"
     key_a = await api.key_for(pool, "provider", provider_id=provider)
     key_b = await api.key_for(pool, "provider", provider_id=other)
     api.keys["prov_a"], api.keys["prov_b"] = key_a, key_b
     await pba_opened_case(api, case_id, provider)
     case_b = f"{case_id}-b"
-    await ok(
-        api, case_b, case_opened(), pba_opened("pba-b", other), *milestone_auths(other, "pba-b")
-    )
+    await ok(api, case_b, case_opened(), pba_opened("pba-b", other), *milestone_auths(other, "pba-b"))
 
     [claim] = await ok(api, case_id, plan_signed("pba-1", "AP"), role="prov_a")
     events = (await api.get(f"/cases/{case_id}/events")).json()["events"]
@@ -563,18 +547,14 @@ async def test_unknown_case_ledger_is_404(api, case_id):
 # --- corrections reach the ledger ----------------------------------------------------------------
 
 
-async def test_retracting_a_milestone_or_the_pba_itself_updates_both_ledgers(
-    api, case_id, provider
-):
+async def test_retracting_a_milestone_or_the_pba_itself_updates_both_ledgers(api, case_id, provider):
     await pba_case(api, case_id, provider)
     hire = next(
         e
         for e in (await api.get(f"/cases/{case_id}/events")).json()["events"]
         if e["data"].get("milestone") == "job_hire" and e["type"] == "PBAMilestoneReached"
     )
-    await ok(
-        api, case_id, ev("EventRetracted", retracted_event_id=hire["event_id"], reason="wrong job")
-    )
+    await ok(api, case_id, ev("EventRetracted", retracted_event_id=hire["event_id"], reason="wrong job"))
     p = pba(await ledger(api, case_id), "pba-1")
     assert [m["milestone"] for m in p["milestones"]] == ["placement_plan_signed"]
     assert p["earned"] == "1000.00"
@@ -584,9 +564,7 @@ async def test_retracting_a_milestone_or_the_pba_itself_updates_both_ledgers(
     assert mine["totals"]["earned"] == "1000.00"
 
     opened = next(
-        e
-        for e in (await api.get(f"/cases/{case_id}/events")).json()["events"]
-        if e["type"] == "PBAOpened"
+        e for e in (await api.get(f"/cases/{case_id}/events")).json()["events"] if e["type"] == "PBAOpened"
     )
     await ok(
         api,
@@ -598,9 +576,7 @@ async def test_retracting_a_milestone_or_the_pba_itself_updates_both_ledgers(
     assert mine["pbas"] == [] and mine["totals"]["pbas"] == 0 and mine["totals"]["earned"] == "0.00"
 
 
-async def test_successful_placement_claimed_after_a_successful_closure_is_accepted(
-    api, case_id, provider
-):
+async def test_successful_placement_claimed_after_a_successful_closure_is_accepted(api, case_id, provider):
     await pba_case(api, case_id, provider)
     await ok(
         api,

@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.db import connect, sqlalchemy_url
-from app.migrations import downgrade_to_base, head_revision, upgrade_to_head
-from app.schema import metadata
+from app.store.db import connect, sqlalchemy_url
+from app.store.migrations import downgrade_to_base, head_revision, upgrade_to_head
+from app.store.schema import metadata
 
 
 async def _tables(url: str) -> set[str]:

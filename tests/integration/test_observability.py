@@ -16,7 +16,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.observability_logging import JsonFormatter, configure_logging
+from app.observability.logs import JsonFormatter, configure_logging
 from tests.conftest import Api, make_api
 from tests.integration.events_fixtures import case_opened, employment_started
 
@@ -114,9 +114,7 @@ async def test_racing_appends_count_every_conflict(ops: Api, case_id: str) -> No
     assert conflicts == 5
 
 
-async def test_a_lost_race_is_retried_and_counted(
-    ops: Api, pool: asyncpg.Pool, case_id: str
-) -> None:
+async def test_a_lost_race_is_retried_and_counted(ops: Api, pool: asyncpg.Pool, case_id: str) -> None:
     """Two appends read version 1; one commits version 2 first, the other hits the unique key,
     counts a lost race and retries to version 3. A held row lock makes the race certain."""
     assert (await ops.append(case_id, case_opened())).status_code == 201
@@ -125,9 +123,7 @@ async def test_a_lost_race_is_retried_and_counted(
         hold = blocker.transaction()
         await hold.start()
         await blocker.execute("SELECT 1 FROM case_state WHERE case_id = $1 FOR UPDATE", case_id)
-        racers = [
-            asyncio.create_task(ops.append(case_id, employment_started(f"j{i}"))) for i in range(2)
-        ]
+        racers = [asyncio.create_task(ops.append(case_id, employment_started(f"j{i}"))) for i in range(2)]
         for _ in range(500):
             waiting = await blocker.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
@@ -235,8 +231,8 @@ def test_configure_logging_is_idempotent_and_turns_access_logs_off() -> None:
 async def test_an_unexpected_error_is_a_500_problem_with_the_request_id(
     log_lines: io.StringIO,
 ) -> None:
-    from app.main import create_app
     from app.settings import Settings
+    from app.web.app import create_app
 
     app = create_app(Settings(database_url="postgresql://unused/none"))
 
@@ -269,8 +265,8 @@ async def test_an_unexpected_error_is_a_500_problem_with_the_request_id(
 async def test_a_request_cancelled_before_its_answer_is_logged_as_499(
     log_lines: io.StringIO,
 ) -> None:
-    from app.observability_metrics import Metrics
-    from app.observability_middleware import RequestObservability
+    from app.observability.metrics import Metrics
+    from app.web.middleware import RequestObservability
 
     async def slow(scope: object, receive: object, send: object) -> None:
         await asyncio.sleep(10)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import yaml
 
-from app.main import create_app
-from app.openapi_doc import OPENAPI_FILE, build_openapi
+from app.web.app import create_app
+from app.web.openapi_doc import OPENAPI_FILE, build_openapi
 
 
 def test_openapi_file_matches_the_app():

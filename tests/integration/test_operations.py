@@ -13,19 +13,19 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from app import operations_batch
-from app import rebuild as rebuild_module
-from app.auth import Principal
-from app.bulk_import import import_file
-from app.db import connect, create_pool
 from app.domain.policy import DEFAULT_POLICY
-from app.handler import AppendHandler, Proposed
-from app.operations_batch import decide_batch
-from app.operations_sample import case_events, write_export
-from app.operations_verify import BrokenCase, verify_all
-from app.reads import case_state
-from app.rebuild import rebuild
-from app.store import read_stream
+from app.ops import import_batch as operations_batch
+from app.ops import rebuild as rebuild_module
+from app.ops.bulk_import import import_file
+from app.ops.import_batch import decide_batch
+from app.ops.rebuild import rebuild
+from app.ops.sample import case_events, write_export
+from app.ops.verify import BrokenCase, verify_all
+from app.service.append import AppendHandler, Proposed
+from app.service.keys import Principal
+from app.service.reads import case_state
+from app.store.db import connect, create_pool
+from app.store.streams import read_stream
 from tests.conftest import make_api
 
 
@@ -225,7 +225,7 @@ async def test_a_case_written_by_the_api_meanwhile_makes_the_batch_decide_again(
             await handler.append(Principal("k1", "case_system"), "race-1", None, [amendment])
         return decided
 
-    monkeypatch.setattr("app.operations_writer.decide_batch", decide_then_lose_the_race)
+    monkeypatch.setattr("app.ops.import_writer.decide_batch", decide_then_lose_the_race)
     summary = await import_file(pool, job, policy=DEFAULT_POLICY)
     assert (len(calls), summary.appended, summary.rejected) == (2, 1, 0)
     async with pool.acquire() as conn:
@@ -379,7 +379,7 @@ async def test_verify_names_the_case_and_version_of_an_event_changed_behind_the_
 def test_cli_imports_in_two_workers_and_verify_exits_1_on_a_broken_chain(
     fresh: tuple[str, asyncpg.Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.cli import _register_operations, cli
+    from app.cli.main import _register_operations, cli
     from app.settings import get_settings
 
     url, _ = fresh

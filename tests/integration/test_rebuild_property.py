@@ -19,14 +19,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import store
-from app.db import create_pool
 from app.domain.case import SNAPSHOT, replay
 from app.domain.policy import DEFAULT_POLICY
+from app.ops.rebuild import rebuild
 from app.projections.closure_clock import STORED_COLUMNS, clock_row, stored_clock_row
 from app.projections.ledger import ledger_rows
-from app.reads import case_state, to_fact
-from app.rebuild import rebuild
+from app.service.reads import case_state, to_fact
+from app.store import streams as store
+from app.store.db import create_pool
 from tests.conftest import Api, make_api
 
 _DAY0 = date(2024, 1, 1)

@@ -7,15 +7,15 @@ from typing import Any
 import orjson
 import pytest
 
-from app.api import events
-from app.observability_middleware import RequestObservability
 from app.settings import Settings
+from app.web.middleware import RequestObservability
+from app.web.routes import events
 from tests.conftest import Api
 from tests.integration.events_fixtures import case_opened, employment_started
 
 
 def test_the_middleware_stack_is_one_layer_around_the_router() -> None:
-    from app.main import create_app
+    from app.web.app import create_app
 
     app = create_app(Settings(database_url="postgresql://unused/none"))
     stack = app.build_middleware_stack()
@@ -79,9 +79,9 @@ async def test_the_append_route_included_through_a_router_reads_the_body_once_to
     import httpx
     from fastapi import FastAPI
 
-    from app.auth import create_key
-    from app.main import create_app
-    from app.problems import install_problem_handlers
+    from app.service.keys import create_key
+    from app.web.app import create_app
+    from app.web.problems import install_problem_handlers
 
     served = create_app(Settings(database_url=database_url), database_url=database_url)
     async with served.router.lifespan_context(served), pool.acquire() as conn:

@@ -96,13 +96,9 @@ async def _rich_case(api: Any, case_id: str) -> str:
             paid("auth-hire", "2024-03-08", "1300.00"),
         ],
         [
-            authorization(
-                "coach-1", "2024-02-12", "2024-04-30", provider="prov-2", amount="800.00"
-            ),
+            authorization("coach-1", "2024-02-12", "2024-04-30", provider="prov-2", amount="800.00"),
             paid("coach-1", "2024-03-15", "400.00", in_full=False),
-            authorization(
-                "coach-2", "2024-03-01", "2024-03-31", provider="prov-2", amount="300.00"
-            ),
+            authorization("coach-2", "2024-03-01", "2024-03-31", provider="prov-2", amount="300.00"),
             ev("AuthorizationCancelled", authorization_id="coach-2", cancelled_on="2024-03-12"),
             {**paid("coach-1", "2024-04-05", "800.00"), "event_id": wrong},
         ],
@@ -153,9 +149,7 @@ async def test_a_page_without_a_key_redirects_to_sign_in(api, case_id):
 async def test_a_provider_key_is_forbidden(api, pool, case_id):
     await api.append(case_id, case_opened())
     key = await api.key_for(pool, "provider", provider_id="prov-1")
-    response = await api.client.get(
-        f"/ui/cases/{case_id}", headers={"Authorization": f"Bearer {key}"}
-    )
+    response = await api.client.get(f"/ui/cases/{case_id}", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("text/html")
     signed = await api.client.post("/ui/sign-in", data={"key": key})
@@ -179,9 +173,7 @@ async def test_sign_in_sets_an_httponly_strict_cookie_that_only_reads(api, case_
         assert (await api.client.get(f"/cases/{case_id}/history")).status_code == 200
         write = await api.client.post(
             f"/cases/{case_id}/events",
-            json={
-                "events": [ev("IPEAmended", amended_on="2024-01-05", service_categories_added=[])]
-            },
+            json={"events": [ev("IPEAmended", amended_on="2024-01-05", service_categories_added=[])]},
         )
         assert write.status_code == 401, "the cookie must never authorize a write"
         out = await api.client.post("/ui/sign-out")
@@ -289,22 +281,16 @@ class SignedInBrowser:
         self.cookie: bytes | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if (
-            scope["type"] == "http"
-            and self.cookie
-            and not any(k == b"cookie" for k, _ in scope["headers"])
-        ):
+        if scope["type"] == "http" and self.cookie and not any(k == b"cookie" for k, _ in scope["headers"]):
             scope = {**scope, "headers": [*scope["headers"], (b"cookie", self.cookie)]}
         await self.app(scope, receive, send)
 
 
 @pytest.fixture(scope="module")
 def live_server(database_url: str) -> Iterator[tuple[str, SignedInBrowser]]:
-    from app.main import create_app
+    from app.web.app import create_app
 
-    wrapper = SignedInBrowser(
-        create_app(Settings(database_url=database_url), database_url=database_url)
-    )
+    wrapper = SignedInBrowser(create_app(Settings(database_url=database_url), database_url=database_url))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(wrapper, log_config=None, log_level="warning", lifespan="on")
@@ -360,11 +346,7 @@ class _Elements(HTMLParser):
         self.found.append((tag, {k: v or "" for k, v in attrs}))
 
     def having(self, **wanted: str) -> list[dict[str, str]]:
-        return [
-            a
-            for _, a in self.found
-            if all(a.get(k.replace("_", "-")) == v for k, v in wanted.items())
-        ]
+        return [a for _, a in self.found if all(a.get(k.replace("_", "-")) == v for k, v in wanted.items())]
 
 
 async def test_the_timeline_in_headless_chromium(api, case_id, live_server):
@@ -397,9 +379,7 @@ async def test_the_timeline_in_headless_chromium(api, case_id, live_server):
     assert page.having(data_rule="as-of", data_date=AS_OF)
     rows = [a for tag, a in page.found if tag == "tr" and "data-version" in a]
     assert [int(a["data-version"]) for a in rows] == list(range(1, 23))
-    assert (
-        "retracted" in rows[13]["class"]
-    )  # v14, the payment keyed against the wrong authorization
+    assert "retracted" in rows[13]["class"]  # v14, the payment keyed against the wrong authorization
     assert page.having(data_version="14", data_retracted="yes", data_kind="pay-full")
     assert page.having(data_kind="pay-partial") and page.having(data_kind="cancel")
     assert SCREENSHOT.stat().st_size > 20_000

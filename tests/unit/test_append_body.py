@@ -8,8 +8,8 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from app.api.events import AppendIn, proposed_of
-from app.handler import Proposed
+from app.service.append import Proposed
+from app.web.routes.events import AppendIn, proposed_of
 
 OPENED = {"type": "CaseOpened", "data": {"opened_on": "2024-01-02"}}
 ID = "12345678-1234-5678-1234-56781234567A"

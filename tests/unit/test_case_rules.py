@@ -176,9 +176,7 @@ def _story(actions: list[tuple[str, int, int, bool]]) -> list[EventData]:
         elif kind == "claim":
             milestone = ledger_tests._MILESTONES[n % 3]
             events.append(ledger_tests._claim("PBA-1", milestone, 1, "J1", day, False))
-            events.append(
-                ledger_tests.paid(ledger_tests._auth_id("PBA-1", milestone, 1), day, "1000.00")
-            )
+            events.append(ledger_tests.paid(ledger_tests._auth_id("PBA-1", milestone, 1), day, "1000.00"))
     return events
 
 
@@ -213,8 +211,7 @@ def _with_retractions(facts: list[Fact], picks: list[int]) -> list[Fact]:
         return facts
     targets = sorted({1 + p % (len(facts) - 1) for p in picks})
     retractions = [
-        event("EventRetracted", retracted_event_id=str(facts[t].event_id), reason="typo")
-        for t in targets
+        event("EventRetracted", retracted_event_id=str(facts[t].event_id), reason="typo") for t in targets
     ]
     ids = [UUID(int=len(facts) + 1 + i) for i in range(len(retractions))]
     return facts + recorded(*retractions, first_version=len(facts) + 1, ids=ids)

@@ -184,8 +184,7 @@ def test_3_1_b_end_date_of_authorization_not_paid_in_full_holds_the_clock_start(
     assert view.clock_start_event_id == case.id(2)
     assert view.eligible_on == D("2025-06-29")
     assert view.blocking[0] == (
-        "Authorization A17 (job_coaching) is not paid in full: its end date 2025-03-31 holds "
-        "the clock start."
+        "Authorization A17 (job_coaching) is not paid in full: its end date 2025-03-31 holds the clock start."
     )
     assert "eligible for closure on 2025-06-29 (120 days remain)" in view.blocking[1]
 
@@ -268,9 +267,7 @@ def test_3_2_supported_employment_waits_for_m4_ended() -> None:
     view = supported().on("2025-06-01")
     assert (view.status, view.phase) == ("awaiting_m4", "awaiting_m4")
     assert view.clock_start is None and view.eligible_on is None and view.days_remaining is None
-    assert view.blocking == (
-        "Supported employment: waiting for M4Ended (transition to extended services).",
-    )
+    assert view.blocking == ("Supported employment: waiting for M4Ended (transition to extended services).",)
 
 
 def test_3_2_m4_ended_starts_the_clock() -> None:
@@ -302,9 +299,7 @@ def test_3_2_ipe_amended_to_supported_employment_waits_for_m4() -> None:
 
 
 def test_3_2_new_job_after_m4_restarts_the_clock_at_its_start_date() -> None:
-    case = supported().then(
-        m4_ended("2025-03-01"), ended("J1", "2025-04-01"), started("J2", "2025-04-14")
-    )
+    case = supported().then(m4_ended("2025-03-01"), ended("J1", "2025-04-01"), started("J2", "2025-04-14"))
     view = case.on("2025-05-01")
     assert (view.clock_start, view.clock_start_rule) == (D("2025-04-14"), "a_employment_outcome")
 
@@ -350,9 +345,7 @@ def test_3_3_cancelled_authorization_with_payments_counts_at_its_latest_payment(
 
 
 def test_3_3_successful_placement_authorization_never_holds_the_clock() -> None:
-    milestone = issued(
-        "A9", "2025-12-31", category="pba", pba_id="PBA1", milestone="successful_placement"
-    )
+    milestone = issued("A9", "2025-12-31", category="pba", pba_id="PBA1", milestone="successful_placement")
     case = employed().then(milestone)
     assert case.on("2025-04-06").status == "eligible"
     after_payment = case.then(paid("A9", "2025-04-20", full=True, amount="1500.00"))
@@ -372,9 +365,7 @@ def test_3_3_other_pba_milestone_authorizations_do_count() -> None:
 def test_3_4_before_any_employment_the_case_is_not_employed() -> None:
     view = given(opened()).on("2025-03-01")
     assert (view.status, view.clock_start) == ("not_employed", None)
-    assert view.blocking == (
-        "Not employed: no employment outcome (EmploymentStarted) has been recorded.",
-    )
+    assert view.blocking == ("Not employed: no employment outcome (EmploymentStarted) has been recorded.",)
 
 
 def test_3_4_job_loss_means_not_employed() -> None:
@@ -446,8 +437,7 @@ def test_3_4_cancel_ef_until_a_later_employment_started_reenters() -> None:
     view = case.on("2025-05-01")
     assert (view.status, view.clock_start, view.eligible_on) == ("follow_up_cancelled", None, None)
     assert view.blocking == (
-        "Employment Follow-up was cancelled on 2025-02-15 (Cancel EF): a new EmploymentStarted "
-        "re-enters it.",
+        "Employment Follow-up was cancelled on 2025-02-15 (Cancel EF): a new EmploymentStarted re-enters it.",
     )
     reentered = case.then(started("J2", "2025-04-01"))
     view = reentered.on("2025-05-01")
@@ -493,12 +483,8 @@ def longer_wait_from_march() -> PolicyTable:
     }
     return PolicyTable(
         (
-            policy_version(
-                D("1900-01-01"), closure_wait_days=90, rates=rates, pba_cap=Decimal(3800)
-            ),
-            policy_version(
-                D("2025-03-01"), closure_wait_days=120, rates=rates, pba_cap=Decimal(3800)
-            ),
+            policy_version(D("1900-01-01"), closure_wait_days=90, rates=rates, pba_cap=Decimal(3800)),
+            policy_version(D("2025-03-01"), closure_wait_days=120, rates=rates, pba_cap=Decimal(3800)),
         )
     )
 
@@ -516,9 +502,7 @@ def test_3_5_status_on_agrees_with_the_phase_for_cases_without_a_clock() -> None
     for phase in ("not_employed", "awaiting_m4", "follow_up_cancelled", "closed"):
         assert status_on(phase, None, None, D("2025-01-01")) == phase
     assert status_on("in_follow_up", D("2025-02-01"), D("2025-05-02"), D("2025-01-31")) == "waiting"
-    assert (
-        status_on("in_follow_up", D("2025-02-01"), D("2025-05-02"), D("2025-05-02")) == "eligible"
-    )
+    assert status_on("in_follow_up", D("2025-02-01"), D("2025-05-02"), D("2025-05-02")) == "eligible"
 
 
 # --- 3.6 closure -----------------------------------------------------------------------------

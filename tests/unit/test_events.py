@@ -40,9 +40,7 @@ def test_every_contract_event_type_is_registered_under_its_stable_name():
     assert all(name == model.TYPE for name, model in EVENT_TYPES.items())
 
 
-@pytest.mark.parametrize(
-    "bad_date", ["2024-02-30", "2024-2-1", "20240201", 0, "2024-02-01T00:00:00"]
-)
+@pytest.mark.parametrize("bad_date", ["2024-02-30", "2024-2-1", "20240201", 0, "2024-02-01T00:00:00"])
 def test_business_dates_must_be_real_calendar_dates(bad_date):
     with pytest.raises(ValidationError):
         parse_event("EmploymentStarted", {**JOB, "start_date": bad_date})

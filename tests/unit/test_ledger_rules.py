@@ -379,9 +379,7 @@ def test_4_2_successful_placement_refused_when_already_earned() -> None:
     ],
     ids=["job_hire_before_plan", "successful_placement_before_job_hire"],
 )
-def test_4_2_milestone_refused_out_of_order(
-    setup: list[EventData], claim: EventData, missing: str
-) -> None:
+def test_4_2_milestone_refused_out_of_order(setup: list[EventData], claim: EventData, missing: str) -> None:
     refusal = Given.events(*setup).refuse(claim)
 
     assert refusal.rule == "milestone_out_of_order"
@@ -394,10 +392,7 @@ def test_4_2_milestone_refused_when_dated_before_the_milestone_it_follows() -> N
     refusal = given.refuse(job_hire("2025-01-27"))
 
     assert refusal.rule == "milestone_out_of_order"
-    assert (
-        "2025-01-27" in refusal.detail
-        and "placement_plan_signed reached on 2025-02-03" in refusal.detail
-    )
+    assert "2025-01-27" in refusal.detail and "placement_plan_signed reached on 2025-02-03" in refusal.detail
 
 
 @pytest.mark.parametrize(
@@ -712,11 +707,7 @@ def test_payment_above_the_earned_amount_is_accepted_and_listed_as_an_anomaly() 
     hire = ledger.milestones[1]
     assert (str(hire.paid), str(hire.outstanding)) == ("1500.00", "0.00")
     (anomaly,) = ledger.anomalies
-    assert (
-        "AUTH-HIRE" in anomaly
-        and "1500.00" in anomaly
-        and "200.00 more than the 1300.00" in anomaly
-    )
+    assert "AUTH-HIRE" in anomaly and "1500.00" in anomaly and "200.00 more than the 1300.00" in anomaly
     assert (str(ledger.paid), str(ledger.outstanding)) == ("1500.00", "1000.00")
 
 
@@ -797,9 +788,7 @@ def test_event_retracted_changes_nothing_in_the_ledger() -> None:
 
     after = evolve_ledger(
         before,
-        recorded(
-            event("EventRetracted", retracted_event_id=given.facts[-1].event_id, reason="typo")
-        )[0],
+        recorded(event("EventRetracted", retracted_event_id=given.facts[-1].event_id, reason="typo"))[0],
     )
 
     assert after == before
@@ -817,11 +806,7 @@ def test_ledger_json_is_plain_json_with_money_as_strings() -> None:
         "open",
     )
     plan = served["milestones"][0]
-    assert (
-        plan["amount"] == "1000.00"
-        and plan["paid"] == "1000.00"
-        and plan["reached_on"] == "2025-02-03"
-    )
+    assert plan["amount"] == "1000.00" and plan["paid"] == "1000.00" and plan["reached_on"] == "2025-02-03"
     assert plan["event_id"] == str(given.facts[4].event_id)
     assert served["anomalies"] == []
 
@@ -864,9 +849,7 @@ _step = st.one_of(
         st.sampled_from(_PROVIDERS),
         st.integers(1, 2),
     ),
-    st.tuples(
-        st.just("cancel"), st.sampled_from(_PBAS), st.sampled_from(_MILESTONES), st.integers(1, 2)
-    ),
+    st.tuples(st.just("cancel"), st.sampled_from(_PBAS), st.sampled_from(_MILESTONES), st.integers(1, 2)),
     st.tuples(
         st.just("pay"),
         st.sampled_from(_PBAS),
@@ -891,9 +874,7 @@ _step = st.one_of(
         st.sampled_from(_PROVIDERS),
         st.sampled_from(_JOBS),
     ),
-    st.tuples(
-        st.just("re_place"), st.sampled_from(_PBAS), st.permutations(_JOBS), st.integers(1, 2)
-    ),
+    st.tuples(st.just("re_place"), st.sampled_from(_PBAS), st.permutations(_JOBS), st.integers(1, 2)),
 )
 
 
@@ -955,9 +936,7 @@ def _events_of(step: tuple[Any, ...], on: date) -> list[EventData]:
     raise AssertionError(step)
 
 
-def _record_valid(
-    steps: list[tuple[Any, ...]], eligible_from: date
-) -> tuple[list[Fact], list[LedgerState]]:
+def _record_valid(steps: list[tuple[Any, ...]], eligible_from: date) -> tuple[list[Fact], list[LedgerState]]:
     """Fold the generated events the ledger accepts; drop the ones it refuses."""
 
     def clock_on(day: date) -> tuple[str, date | None]:
@@ -973,9 +952,7 @@ def _record_valid(
     return facts, states
 
 
-@settings(
-    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
-)
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(_step, max_size=40), eligible_after=st.integers(0, 60))
 def test_property_valid_sequences_fold_the_same_and_survive_a_snapshot(
     steps: list[tuple[Any, ...]], eligible_after: int
@@ -1001,9 +978,7 @@ def test_property_valid_sequences_fold_the_same_and_survive_a_snapshot(
         assert view.earned == sum((line.amount for line in view.milestones), Decimal("0.00"))
         assert Decimal("0.00") <= view.earned <= view.cap == Decimal("3800.00")
         assert view.cap_left == view.cap - view.earned
-        assert view.outstanding == sum(
-            (line.outstanding for line in view.milestones), Decimal("0.00")
-        )
+        assert view.outstanding == sum((line.outstanding for line in view.milestones), Decimal("0.00"))
         for line in view.milestones:
             assert line.amount <= line.rate
             assert line.outstanding == max(Decimal("0.00"), line.amount - line.paid)

@@ -82,16 +82,12 @@ def test_a_category_not_on_the_ipe_needs_an_amendment_first() -> None:
 
 
 def test_an_amendment_already_recorded_means_none_is_required() -> None:
-    amended = case(
-        event("IPEAmended", amended_on="2025-02-01", service_categories_added=["transport"])
-    )
+    amended = case(event("IPEAmended", amended_on="2025-02-01", service_categories_added=["transport"]))
     decision = evaluate_post_employment_service(request(service_category="transport"), amended)
     assert decision.qualifies and not decision.amendment_required
 
 
-@pytest.mark.parametrize(
-    "answers", [{"complex_or_comprehensive": True}, {"beyond_current_job_scope": True}]
-)
+@pytest.mark.parametrize("answers", [{"complex_or_comprehensive": True}, {"beyond_current_job_scope": True}])
 def test_complex_or_beyond_the_current_job_is_not_a_pes_cancel_ef(answers: dict[str, bool]) -> None:
     decision = evaluate_post_employment_service(request(**answers), case())
     assert not decision.qualifies and not decision.amendment_required
@@ -100,9 +96,7 @@ def test_complex_or_beyond_the_current_job_is_not_a_pes_cancel_ef(answers: dict[
 
 
 def test_regain_in_the_same_soc_code_qualifies() -> None:
-    decision = evaluate_post_employment_service(
-        request("regain", new_job_soc_code="41-2011"), case()
-    )
+    decision = evaluate_post_employment_service(request("regain", new_job_soc_code="41-2011"), case())
     assert decision.qualifies
     assert decision.considerations[0].startswith("What prevents the client from seeking")
 
@@ -125,9 +119,7 @@ def test_advance_needs_the_same_career_pathway() -> None:
 
 
 def test_advance_that_brings_no_pay_hours_promotion_or_benefits_is_not_a_pes() -> None:
-    decision = evaluate_post_employment_service(
-        request("advance", same_career_pathway=True), case()
-    )
+    decision = evaluate_post_employment_service(request("advance", same_career_pathway=True), case())
     assert not decision.qualifies and decision.action == "cancel_employment_follow_up"
 
 
@@ -147,9 +139,7 @@ def test_after_closure_a_new_case_must_be_opened() -> None:
 
 
 def test_not_in_employment_follow_up_nothing_to_authorize() -> None:
-    cancelled = case(
-        event("EmploymentFollowUpCancelled", cancelled_on="2025-02-01", reason="retraining")
-    )
+    cancelled = case(event("EmploymentFollowUpCancelled", cancelled_on="2025-02-01", reason="retraining"))
     decision = evaluate_post_employment_service(request(), cancelled)
     assert (decision.qualifies, decision.action) == (False, "none")
     assert "cancelled on 2025-02-01 (Cancel EF)" in decision.reasons[1]

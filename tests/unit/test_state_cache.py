@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.domain.case import CaseState
-from app.state_cache import CachedCase, StateCache
+from app.service.state_cache import CachedCase, StateCache
 
 
 def entry(version: int) -> CachedCase:

@@ -1,0 +1,158 @@
+"""`caseledger import | rebuild | verify`: the operator's bulk commands, with progress bars.
+
+The commands are thin: a pool on the configured database, the policy table the
+service uses, a progress bar on stderr (silent when stderr is not a terminal, so
+logs and CI output stay clean), and the summary on stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import asyncpg
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from app.domain.policy import PolicyTable
+from app.ops.bulk_import import BULK_STATEMENT_TIMEOUT_MS, DEFAULT_BATCH
+from app.settings import get_settings
+
+T = TypeVar("T")
+# Import and rebuild are Python-bound: one process per core, up to two (each holds its
+# own batches; PostgreSQL needs CPU too).
+DEFAULT_WORKERS = max(1, min(2, os.cpu_count() or 1))
+
+
+def policy() -> PolicyTable:
+    return get_settings().policy_table()
+
+
+def _with_pool(work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
+    from app.cli.main import database_url
+    from app.store.db import create_pool
+
+    async def main() -> T:
+        pool = await create_pool(
+            database_url(), min_size=1, max_size=3, statement_timeout_ms=BULK_STATEMENT_TIMEOUT_MS
+        )
+        try:
+            return await work(pool)
+        finally:
+            await pool.close()
+
+    return asyncio.run(main())
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A rich bar on stderr; quiet when stderr is not a TTY."""
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, disable=not console.is_terminal, transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def import_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="NDJSON: one {case_id, event_id, type, data, metadata} per line",
+        ),
+    ],
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=100_000, help="lines per transaction")
+    ] = DEFAULT_BATCH,
+    rejects: Annotated[
+        Path | None, typer.Option(help="where refused lines go (default: FILE.rejects.ndjson)")
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="processes, each importing its share of the cases")
+    ] = DEFAULT_WORKERS,
+) -> None:
+    """Append a case-system export through the API's rules; safe to re-run.
+
+    Exits 1 when any line was refused (see the reject file).
+    """
+    from app.ops.bulk_import import default_rejects_path, import_file
+
+    rejects_path = rejects or default_rejects_path(file)
+    with progress_bar("import (bytes)", file.stat().st_size) as advance:
+        if workers > 1:
+            from app.cli.main import database_url
+            from app.ops.workers import import_in_workers
+
+            summary = import_in_workers(
+                database_url(),
+                file,
+                workers=workers,
+                batch_size=batch_size,
+                rejects_path=rejects_path,
+                progress=advance,
+            )
+        else:
+            summary = _with_pool(
+                lambda pool: import_file(
+                    pool,
+                    file,
+                    batch_size=batch_size,
+                    rejects_path=rejects_path,
+                    policy=policy(),
+                    progress=advance,
+                )
+            )
+    typer.echo(summary.text())
+    if summary.rejected:
+        raise typer.Exit(1)
+
+
+def rebuild_command(
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="processes, each replaying its range of cases")
+    ] = DEFAULT_WORKERS,
+) -> None:
+    """Rebuild every read model from the log and report whether the live rows had drifted."""
+    from app.cli.main import database_url
+    from app.ops.rebuild import rebuild
+
+    url = database_url()
+    with progress_bar("rebuild (cases)", _with_pool(_count_cases)) as advance:
+        report = _with_pool(lambda pool: rebuild(pool, policy(), progress=advance, workers=workers, url=url))
+    typer.echo(report.text())
+
+
+def verify_command() -> None:
+    """Check every case's hash chain (exit 1 and the broken cases when any breaks)."""
+    from app.ops.verify import verify_all
+
+    with progress_bar("verify (cases)", _with_pool(_count_cases)) as advance:
+        report = _with_pool(lambda pool: verify_all(pool, progress=advance))
+    typer.echo(report.text())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+async def _count_cases(pool: asyncpg.Pool) -> int:
+    """The bar's total: streams in the log (read models may be the thing that is wrong)."""
+    async with pool.acquire() as conn:
+        return int(await conn.fetchval("SELECT count(DISTINCT case_id) FROM events"))
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command("import")(import_command)
+    cli.command("rebuild")(rebuild_command)
+    cli.command("verify")(verify_command)

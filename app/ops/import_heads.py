@@ -1,0 +1,112 @@
+"""Where each case of an import batch stands: its head and the state to decide against.
+
+Two queries for the whole batch: the heads (`case_state`), then in one LATERAL
+query the events each head's snapshot does not cover yet (snapshots are written
+every few versions, so they may lag), or the whole stream of a case whose batch
+holds a retraction (`decide_retraction` needs history) or whose snapshot is of
+another fold version. This mirrors `app.reads.fold_case`, batched. A case the
+import wrote in an earlier batch is usually in its cache (`StateCache`, the
+handler's), at the version the head names: then nothing more is read or folded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from app.domain.case import FOLD_VERSION, SNAPSHOT, CaseState, evolve_case, replay
+from app.domain.facts import Fact
+from app.events import EventRetracted
+from app.service.reads import to_fact
+from app.service.state_cache import StateCache
+from app.store.streams import EVENT_COLUMNS, StoredEvent, read_stream
+
+# The snapshot is not sent for a case whose state at that version is in the import's cache.
+_HEADS = """
+SELECT s.case_id, s.version, s.last_hash, s.last_recorded_at, s.state_version, s.fold_version,
+       CASE WHEN s.version = u.cached THEN NULL ELSE s.state END AS state
+FROM unnest($1::text[], $2::int[]) AS u(case_id, cached) JOIN case_state s USING (case_id)
+"""
+_TAILS = (
+    "SELECT ev.* FROM unnest($1::text[], $2::int[]) AS u(c, after), LATERAL"
+    f" (SELECT {EVENT_COLUMNS} FROM events WHERE case_id = u.c AND version > u.after"
+    "  ORDER BY version) AS ev"
+)
+
+
+@dataclass(slots=True)
+class CaseAtHand:
+    """One case of the batch: its head, the state to decide against, and what it accepted."""
+
+    case_id: str
+    head: Mapping[str, Any] | None  # a case_state row, or as a batch being written leaves it
+    state: CaseState
+    history: list[Fact] | None  # the whole stream, when a retraction needs it
+    at: datetime  # recorded_at of this batch's events: now, never before the case's last event
+    rows_before: tuple[dict[str, Any] | None, list[dict[str, Any]]] | None = None  # if cached
+    accepted: list[Any] = field(default_factory=list)
+
+    @property
+    def version(self) -> int:
+        return self.head["version"] if self.head else 0
+
+    @property
+    def last_hash(self) -> str | None:
+        return self.head["last_hash"] if self.head else None
+
+
+async def load_cases(
+    conn: asyncpg.Connection, wanted: dict[str, bool], now: datetime, cache: StateCache
+) -> list[CaseAtHand]:
+    """`wanted` maps each case_id to whether its batch holds a retraction."""
+    cached = {c: cache.version_of(c) for c in wanted}
+    heads = {r["case_id"]: r for r in await conn.fetch(_HEADS, list(cached), list(cached.values()))}
+    needs_history = {
+        c
+        for c, retraction in wanted.items()
+        if retraction or (c in heads and heads[c]["fold_version"] != FOLD_VERSION)
+    }
+    hits = {c for c, h in heads.items() if h["state"] is None and c not in needs_history}
+    after = {
+        c: 0 if c in needs_history else h["state_version"]
+        for c, h in heads.items()
+        if c not in hits and (c in needs_history or h["state_version"] < h["version"])
+    }
+    tails: dict[str, list[Fact]] = defaultdict(list)
+    if after:
+        for row in await conn.fetch(_TAILS, list(after), list(after.values())):
+            tails[row["case_id"]].append(to_fact(StoredEvent.from_row(row)))
+    cases = []
+    for case_id in wanted:
+        head = heads.get(case_id)
+        at = max(now, head["last_recorded_at"]) if head else now
+        if case_id in needs_history:
+            history = tails.get(case_id, [])
+            cases.append(CaseAtHand(case_id, head, replay(history), history, at))
+        elif case_id in hits:
+            hit = cache.get(case_id)
+            assert hit is not None
+            rows = (hit.clock_row, hit.ledger_rows)
+            cases.append(CaseAtHand(case_id, head, hit.state, None, at, rows))
+        else:
+            state = await _snapshot_and_tail(conn, case_id, head, tails.get(case_id, []))
+            cases.append(CaseAtHand(case_id, head, state, None, at))
+    return cases
+
+
+async def _snapshot_and_tail(
+    conn: asyncpg.Connection, case_id: str, head: asyncpg.Record | None, tail: list[Fact]
+) -> CaseState:
+    if head is None:
+        return CaseState()
+    if any(isinstance(f.data, EventRetracted) for f in tail):  # never written so; be safe
+        return replay([to_fact(e) for e in await read_stream(conn, case_id)])
+    state = SNAPSHOT.validate_python(head["state"])
+    for fact in tail:
+        state = evolve_case(state, fact)
+    return state

@@ -1,0 +1,168 @@
+"""Writing one chunk of rebuilt cases, and telling which of them had drifted from the log.
+
+"Did it differ?" is answered without a second copy of the row mapping: the
+closure-clock and ledger rows are written through the same SQL functions the
+append path uses, and a digest of each case's rows taken before and after the
+write (same transaction) says whether anything changed. The snapshot is
+compared by meaning instead, and rewritten only when wrong: a live snapshot may
+lag its case by a few versions by design (state_version), so it is folded
+forward and compared with the replay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from pydantic import ValidationError
+
+from app.domain.case import FOLD_VERSION, SNAPSHOT, CaseState, evolve_case
+from app.domain.facts import Fact
+from app.events import EventRetracted
+from app.store.streams import StoredEvent
+
+MODELS = ("case_state", "closure_clock", "ledger_pba")
+
+_LOCK = "SELECT case_id FROM case_state WHERE case_id = ANY($1::text[]) ORDER BY case_id FOR UPDATE"
+# Cases with an event committed after the replay read them: their writer's rows are newer.
+_MOVED_ON = """
+SELECT u.case_id FROM unnest($1::text[], $2::int[]) AS u(case_id, version)
+WHERE EXISTS (SELECT 1 FROM events e WHERE e.case_id = u.case_id AND e.version > u.version)
+"""
+_DIGESTS = """
+  md5((SELECT to_jsonb(k)::text FROM closure_clock k WHERE k.case_id = u.case_id)) AS closure_clock,
+  md5((SELECT jsonb_agg(to_jsonb(l) ORDER BY l.pba_id)::text FROM ledger_pba l
+       WHERE l.case_id = u.case_id)) AS ledger_pba
+FROM unnest($1::text[]) AS u(case_id)"""
+# The snapshot is compared in the database when it is of the case's last version (jsonb
+# equality); a lagging one comes back to be folded forward in Python.
+_BEFORE = """
+SELECT u.case_id, s.version, s.last_hash, s.last_recorded_at, s.state_version, s.fold_version,
+  (s.state_version = s.version AND s.state = u.state) AS state_equal,
+  CASE WHEN s.state_version < s.version THEN s.state END AS state,
+  md5((SELECT to_jsonb(k)::text FROM closure_clock k WHERE k.case_id = u.case_id)) AS closure_clock,
+  md5((SELECT jsonb_agg(to_jsonb(l) ORDER BY l.pba_id)::text FROM ledger_pba l
+       WHERE l.case_id = u.case_id)) AS ledger_pba
+FROM unnest($1::text[], $2::jsonb[]) AS u(case_id, state)
+LEFT JOIN case_state s ON s.case_id = u.case_id
+"""
+_AFTER = "SELECT u.case_id," + _DIGESTS
+_WRITE_STATE = """
+INSERT INTO case_state (case_id, version, last_hash, last_recorded_at, state_version,
+                        fold_version, state)
+VALUES ($1, $2, $3, $4, $2, $5, $6)
+ON CONFLICT (case_id) DO UPDATE SET version = EXCLUDED.version, last_hash = EXCLUDED.last_hash,
+  last_recorded_at = EXCLUDED.last_recorded_at, state_version = EXCLUDED.state_version,
+  fold_version = EXCLUDED.fold_version, state = EXCLUDED.state
+"""
+_WRITE_MODELS = """
+WITH no_clock AS (DELETE FROM closure_clock WHERE case_id = $1 AND $2::jsonb IS NULL)
+SELECT CASE WHEN $2::jsonb IS NULL THEN NULL ELSE caseledger_put_clock($1, $2) END,
+       caseledger_put_ledger($1, $3)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """One case replayed from its whole stream, with the rows its read models should hold.
+
+    Only the last SNAPSHOT_EVERY facts are kept, to fold a live snapshot forward: the
+    writers never let one lag further behind its case (memory stays flat per case).
+    """
+
+    last: StoredEvent
+    tail: tuple[Fact, ...]
+    state: CaseState
+    state_json: str
+    clock: dict[str, Any] | None
+    ledger: list[dict[str, Any]]
+
+    @property
+    def case_id(self) -> str:
+        return self.last.case_id
+
+    def state_args(self) -> tuple[Any, ...]:
+        return (
+            self.last.case_id,
+            self.last.version,
+            self.last.hash,
+            self.last.recorded_at,
+            FOLD_VERSION,
+            self.state_json,
+        )
+
+    def model_args(self) -> tuple[Any, ...]:
+        return (self.last.case_id, self.clock, self.ledger)
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkResult:
+    differed: dict[str, list[str]]  # case_id -> the read models whose rows had drifted
+    moved_on: int
+
+
+async def write_chunk(conn: asyncpg.Connection, chunk: list[Rebuilt]) -> ChunkResult:
+    """Overwrite the chunk's rows in one transaction; cases appended to meanwhile are left alone.
+
+    A snapshot that is right is kept (it is large, and a lagging one is right by design).
+    """
+    async with conn.transaction():
+        case_ids = [r.case_id for r in chunk]
+        await conn.execute(_LOCK, case_ids)
+        moved_on = {
+            r["case_id"] for r in await conn.fetch(_MOVED_ON, case_ids, [r.last.version for r in chunk])
+        }
+        current = [r for r in chunk if r.case_id not in moved_on]
+        ids = [r.case_id for r in current]
+        before = {
+            row["case_id"]: row for row in await conn.fetch(_BEFORE, ids, [r.state_json for r in current])
+        }
+        wrong_state = [r for r in current if not _case_state_matches(r, before[r.case_id])]
+        if wrong_state:
+            await conn.executemany(_WRITE_STATE, [r.state_args() for r in wrong_state])
+        await conn.executemany(_WRITE_MODELS, [r.model_args() for r in current])
+        after = {row["case_id"]: row for row in await conn.fetch(_AFTER, ids)}
+    differed: dict[str, list[str]] = {r.case_id: ["case_state"] for r in wrong_state}
+    for r in current:
+        models = [m for m in MODELS[1:] if before[r.case_id][m] != after[r.case_id][m]]
+        if models:
+            differed.setdefault(r.case_id, []).extend(models)
+    return ChunkResult(differed, len(moved_on))
+
+
+def _case_state_matches(rebuilt: Rebuilt, live: asyncpg.Record) -> bool:
+    last = rebuilt.last
+    if (live["version"], live["last_hash"], live["last_recorded_at"]) != (
+        last.version,
+        last.hash,
+        last.recorded_at,
+    ):
+        return False
+    if live["fold_version"] != FOLD_VERSION:
+        return True  # another fold's snapshot is not wrong: readers replay instead of using it
+    if live["state_equal"] or live["state"] is None:
+        return bool(live["state_equal"])
+    try:
+        snapshot = SNAPSHOT.validate_python(live["state"])
+    except (ValidationError, TypeError, ValueError):
+        return False
+    return _snapshot_matches(snapshot, live["state_version"], rebuilt)
+
+
+def _snapshot_matches(snapshot: CaseState, state_version: int, rebuilt: Rebuilt) -> bool:
+    """Whether the snapshot is the fold of versions 1..state_version, as readers assume.
+
+    A snapshot further behind than the kept tail, or with a retraction after it, is not
+    one the writers leave (they snapshot every SNAPSHOT_EVERY versions and at every
+    retraction): it is rewritten.
+    """
+    lag = rebuilt.last.version - state_version
+    if not 0 < lag <= len(rebuilt.tail):
+        return False
+    tail = rebuilt.tail[len(rebuilt.tail) - lag :]
+    if any(isinstance(f.data, EventRetracted) for f in tail):
+        return False
+    for fact in tail:
+        snapshot = evolve_case(snapshot, fact)
+    return snapshot == rebuilt.state

@@ -1,0 +1,93 @@
+"""Folding a case for a decision or a read: cache, snapshot plus tail, or full replay."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from app.domain.case import FOLD_VERSION, SNAPSHOT, CaseState, evolve_case, replay
+from app.domain.facts import Fact
+from app.events import EventRetracted
+from app.events.registry import parse_event
+from app.service.state_cache import StateCache
+from app.store import streams as store
+from app.web.problems import Problem
+
+
+def to_fact(event: store.StoredEvent) -> Fact:
+    return Fact(
+        event.event_id,
+        event.version,
+        event.recorded_at,
+        parse_event(event.type, event.data, event.schema_version),
+    )
+
+
+def _onto(state: CaseState, tail: Sequence[Fact]) -> CaseState | None:
+    """Fold `tail` onto a snapshot; None when a retraction needs the whole stream."""
+    for fact in tail:
+        if isinstance(fact.data, EventRetracted):
+            return None
+        state = evolve_case(state, fact)
+    return state
+
+
+async def fold_case(
+    conn: asyncpg.Connection,
+    case_id: str,
+    *,
+    version: int,
+    state_version: int,
+    fold_version: int | None,
+    snapshot: Any,
+    cache: StateCache | None,
+) -> CaseState:
+    """The state at `version`: from the cache, else the snapshot and the events after it."""
+    cached = cache.get(case_id) if cache is not None else None
+    if cached is not None and cached.version == version:
+        return cached.state
+    state: CaseState | None = None
+    if snapshot is not None and fold_version == FOLD_VERSION:
+        tail = await store.read_stream(conn, case_id, from_version=state_version + 1)
+        state = _onto(SNAPSHOT.validate_python(snapshot), [to_fact(e) for e in tail])
+    if state is None:
+        state = replay([to_fact(e) for e in await store.read_stream(conn, case_id)])
+    return state
+
+
+async def case_state(
+    conn: asyncpg.Connection,
+    case_id: str,
+    *,
+    known_at: datetime | None = None,
+    cache: StateCache | None = None,
+) -> tuple[CaseState, int]:
+    """(state, version) for a read; 404 `case_not_found` when the case has no events (by `known_at`)."""
+    if known_at is None:
+        cached_version = cache.version_of(case_id) if cache is not None else -1
+        row = await conn.fetchrow(
+            "SELECT version, state_version, fold_version,"
+            " CASE WHEN version = $2 THEN NULL ELSE state END AS state"
+            " FROM case_state WHERE case_id = $1",
+            case_id,
+            cached_version,
+        )
+        if row is not None:
+            state = await fold_case(
+                conn,
+                case_id,
+                version=row["version"],
+                state_version=row["state_version"],
+                fold_version=row["fold_version"],
+                snapshot=row["state"],
+                cache=cache,
+            )
+            return state, row["version"]
+    events = await store.read_stream(conn, case_id, known_at=known_at)
+    if not events:
+        when = f" as known at {known_at.isoformat()}" if known_at else ""
+        raise Problem(404, "case_not_found", f"no case {case_id}{when}")
+    return replay([to_fact(e) for e in events]), events[-1].version

@@ -1,0 +1,123 @@
+"""Database URLs and the asyncpg pool the service runs on.
+
+SQLAlchemy Core describes the schema and drives Alembic; the request path talks
+to PostgreSQL through one asyncpg pool, because the append path is measured
+against raw asyncpg and every layer between costs round-trip time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import orjson
+
+
+def asyncpg_dsn(url: str) -> tuple[str, dict[str, Any]]:
+    """asyncpg's DSN for an SQLAlchemy URL (`postgresql+asyncpg://user@/db?host=/socket`)."""
+    return "postgresql://" + url.split("://", 1)[1], {}
+
+
+def sqlalchemy_url(url: str) -> str:
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    return url
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for name in ("jsonb", "json"):
+        await conn.set_type_codec(
+            name,
+            encoder=lambda v: v if isinstance(v, str) else orjson.dumps(v).decode(),
+            decoder=orjson.loads,
+            schema="pg_catalog",
+        )
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Pool release without asyncpg's default reset round trip (RESET ALL, UNLISTEN *...).
+
+    Pooled connections never change session state: no SET, no LISTEN, and only
+    transaction-scoped advisory locks; an open transaction is still rolled back
+    by the pool itself before this runs.
+    """
+
+
+class _BoundedPool(asyncpg.Pool):
+    """A pool whose waits are bounded when no timeout is given.
+
+    asyncpg waits without limit by default in two places that a database that
+    hangs (stopped process, lost network) turns into a hung request: `acquire()`
+    while every connection is busy, and `release()` of a connection whose query
+    timed out, until the server acknowledges the cancel request. Here `acquire()`
+    waits at most `acquire_timeout` and `release()` at most `release_timeout`
+    (then the connection is terminated, never reused): the request fails with
+    TimeoutError, which the service answers with 503 `database_unavailable`.
+    """
+
+    def __init__(
+        self, *args: Any, acquire_timeout: float | None, release_timeout: float, **kwargs: Any
+    ) -> None:
+        self._acquire_timeout = acquire_timeout
+        self._release_timeout = release_timeout
+        super().__init__(*args, **kwargs)
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        return super().acquire(timeout=self._acquire_timeout if timeout is None else timeout)
+
+    async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109 (asyncpg's signature)
+        await super().release(connection, timeout=self._release_timeout if timeout is None else timeout)
+
+
+async def create_pool(
+    url: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    statement_timeout_ms: int = 5000,
+    connect_timeout_s: float = 3.0,
+    acquire_timeout_s: float | None = None,
+) -> asyncpg.Pool:
+    """The pool; every wait on the database is bounded (a dead or hung server gives errors, not hangs).
+
+    - connect: `connect_timeout_s` per new connection;
+    - a statement: PostgreSQL's `statement_timeout`, and on the client `command_timeout`
+      one second later (for a server that no longer answers at all);
+    - acquire: `acquire_timeout_s` (default: the larger of the connect and statement timeouts);
+    - release after a timed-out statement: `connect_timeout_s` for the cancel request.
+    A `statement_timeout_ms` of 0 (none) leaves statements and acquire unbounded.
+    """
+    dsn, options = asyncpg_dsn(url)
+    statement_timeout_s = statement_timeout_ms / 1000 if statement_timeout_ms > 0 else None
+    if acquire_timeout_s is None and statement_timeout_s is not None:
+        acquire_timeout_s = max(connect_timeout_s, statement_timeout_s)
+    pool = _BoundedPool(
+        dsn,
+        acquire_timeout=acquire_timeout_s,
+        release_timeout=connect_timeout_s,
+        min_size=min_size,
+        max_size=max_size,
+        max_queries=50000,
+        max_inactive_connection_lifetime=300.0,
+        init=_init_connection,
+        reset=_keep_session,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
+        timeout=connect_timeout_s,
+        command_timeout=statement_timeout_s + 1 if statement_timeout_s is not None else None,
+        server_settings={
+            "statement_timeout": str(statement_timeout_ms),
+            "application_name": "caseledger",
+        },
+        **options,
+    )
+    await pool
+    return pool
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    dsn, options = asyncpg_dsn(url)
+    conn = await asyncpg.connect(dsn, **options)
+    await _init_connection(conn)
+    return conn

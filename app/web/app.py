@@ -1,0 +1,164 @@
+"""The FastAPI application: lifespan (pool, policy, handler), middleware, routers."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+
+from app.service.append import AppendHandler
+from app.service.keys import KeyCache
+from app.service.state_cache import StateCache
+from app.settings import Settings, get_settings
+from app.store.db import create_pool
+from app.web import observability, ui
+from app.web.context import AppContext
+from app.web.deps import PlainRoute
+from app.web.openapi_doc import install_openapi
+from app.web.problems import Problem, install_problem_handlers, problem_response
+from app.web.routes import admin, audit, clock, events, health, ledger
+
+log = logging.getLogger("caseledger")
+# What a database that is down, restarting or hung raises (answered 503, never 500):
+# OperatorInterventionError covers 57P01 admin_shutdown and 57P02 crash_shutdown (the
+# server stops under a running statement), 57P03 cannot_connect_now (starting up or
+# shutting down) and 57014 query_canceled (statement_timeout); InternalClientError is what
+# asyncpg raises on a pooled connection that received the server's FATAL shutdown message
+# while idle ("cannot switch to state ..."); TimeoutError: connect, acquire or command
+# timeout (app.db bounds each).
+DATABASE_DOWN = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InternalClientError,
+    asyncpg.TooManyConnectionsError,
+    TimeoutError,
+)
+
+
+def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database_url = database_url or os.environ.get("DATABASE_URL")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = database_url or settings.database_url
+        if url is None:
+            from app.store.embedded_pg import start_embedded_postgres
+
+            url = (await asyncio.to_thread(start_embedded_postgres, settings.data_dir)).url
+        pool = await create_pool(
+            url,
+            min_size=settings.pool_min_size,
+            max_size=settings.pool_max_size,
+            statement_timeout_ms=settings.statement_timeout_ms,
+            connect_timeout_s=settings.db_connect_timeout_s,
+        )
+        policy = settings.policy_table()
+        # The cache is bounded by the events its states hold (memory grows with a case's
+        # history), besides its entries.
+        cache = StateCache(max_events=settings.state_cache_events)
+        handler = AppendHandler(
+            pool, policy, retries=settings.append_retries, cache=cache, **observability.handler_hooks(app)
+        )
+        app.state.ctx = AppContext(settings, pool, policy, handler, KeyCache())
+        # Everything alive now (modules, routes, schemas) lives as long as the process:
+        # freezing it keeps the collector's full passes from walking it again and again,
+        # which paused the event loop for tens of milliseconds under load.
+        gc.freeze()
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="caseledger",
+        version="0.1.0",
+        summary="Closure clock and PBA payment ledger for vocational-rehabilitation cases",
+        lifespan=lifespan,
+        # Every endpoint but the health checks needs a key (contract 6): the schema
+        # is served by app.api.health behind one, and the interactive docs are off.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_openapi(app)
+    install_problem_handlers(app)
+    # One middleware around the router: request id, metrics, access log, the body limit
+    # (413 before anything parses the body) and exception handling (app.observability).
+    observability.install(app, settings)
+    _install_database_down_handler(app)
+    for module in (health, events, clock, ledger, audit, admin, observability):
+        add_routes(app, module.router)
+    app.include_router(ui.router)
+    return app
+
+
+def add_routes(app: FastAPI, router: APIRouter) -> None:
+    """The router's routes as the app's own, as `include_router` (no prefix, nothing added)
+    would serve them, but matched by the app's router directly: an included router is
+    matched and dispatched through two more layers on every request. A router holding
+    anything but plain API routes is included as usual."""
+    if not all(type(r) is APIRoute or isinstance(r, events.AppendRoute) for r in router.routes):
+        app.include_router(router)
+        return
+    for route in router.routes:
+        assert isinstance(route, APIRoute)
+        extra = {"form_limits": route.form_limits} if route.form_limits is not None else {}
+        app.router.add_api_route(
+            route.path,
+            route.endpoint,
+            response_model=route.response_model,
+            status_code=route.status_code,
+            tags=route.tags,
+            dependencies=route.dependencies,
+            summary=route.summary,
+            description=route.description,
+            response_description=route.response_description,
+            responses=route.responses,
+            deprecated=route.deprecated,
+            methods=route.methods,
+            operation_id=route.operation_id,
+            response_model_include=route.response_model_include,
+            response_model_exclude=route.response_model_exclude,
+            response_model_by_alias=route.response_model_by_alias,
+            response_model_exclude_unset=route.response_model_exclude_unset,
+            response_model_exclude_defaults=route.response_model_exclude_defaults,
+            response_model_exclude_none=route.response_model_exclude_none,
+            include_in_schema=route.include_in_schema,
+            response_class=route.response_class,
+            name=route.name,
+            # a plain signature is served without FastAPI's general solver (app.api.deps)
+            route_class_override=PlainRoute if type(route) is APIRoute else type(route),
+            callbacks=route.callbacks,
+            openapi_extra=route.openapi_extra,
+            generate_unique_id_function=route.generate_unique_id_function,
+            strict_content_type=route.strict_content_type,
+            max_body_size=route.max_body_size,
+            **extra,
+        )
+
+
+def _install_database_down_handler(app: FastAPI) -> None:
+    async def database_down(request: Any, exc: Exception) -> Any:
+        log.warning("database unavailable: %s: %s", type(exc).__name__, str(exc)[:200])
+        response = problem_response(
+            Problem(503, "database_unavailable", "the database is not reachable; try again shortly"), request
+        )
+        response.headers["Retry-After"] = "1"
+        return response
+
+    for exc_type in DATABASE_DOWN:
+        app.add_exception_handler(exc_type, database_down)
+
+
+AppFactory = Callable[[], Awaitable[FastAPI]]

@@ -1,0 +1,21 @@
+"""The composition root: everything a request needs, built once in the lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from app.domain.policy import PolicyTable
+from app.service.append import AppendHandler
+from app.service.keys import KeyCache
+from app.settings import Settings
+
+
+@dataclass(slots=True)
+class AppContext:
+    settings: Settings
+    pool: asyncpg.Pool
+    policy: PolicyTable
+    handler: AppendHandler
+    keys: KeyCache

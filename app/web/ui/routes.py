@@ -1,0 +1,118 @@
+"""HTML pages for auditors: case search and the case timeline (sign-in: `app.ui.sign_in`).
+
+The pages run no script, load nothing from elsewhere and are not in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from pydantic import TypeAdapter, ValidationError
+from starlette.responses import Response
+
+from app.events.types import IDENTIFIER_PATTERN
+from app.projections import ledger as ledger_model
+from app.service.append import to_fact
+from app.service.keys import Principal
+from app.store import streams as store
+from app.web.deps import CaseId, Ctx, today, utc_known_at
+from app.web.ui.case_page import CaseQuery, header, render_case
+from app.web.ui.html import esc, page
+from app.web.ui.sign_in import UI_ROLES, message, redirect, signed_in, to_sign_in
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+_DATE, _TIMESTAMP = TypeAdapter(date), TypeAdapter(datetime)
+
+
+async def _reader(request: Request, ctx: Ctx) -> Principal | Response:
+    """The signed-in auditor, case system or admin; else the sign-in redirect or a 403 page."""
+    who = await signed_in(request, ctx)
+    if who is None:
+        return to_sign_in(request)
+    if who.role not in UI_ROLES:
+        return message(who, "Not allowed", f"A {who.role} key cannot open the auditor pages.", 403)
+    return who
+
+
+def _find_form(error: str | None = None) -> str:
+    alert = f'<p class="error" role="alert">{esc(error)}</p>' if error else ""
+    return (
+        '<section class="card"><h1>Find a case</h1>'
+        + alert
+        + '<form class="inline" method="get" action="/ui/cases"><label>case number'
+        '<input type="text" name="case_id" required maxlength="64" autofocus></label>'
+        '<button type="submit">Open timeline</button></form></section>'
+    )
+
+
+@router.get("/")
+async def index(request: Request, ctx: Ctx) -> Response:
+    who = await _reader(request, ctx)
+    if isinstance(who, Response):
+        return who
+    return page("Find a case", header(who) + f"<main>{_find_form()}</main>")
+
+
+@router.get("/cases")
+async def find_case(request: Request, ctx: Ctx, case_id: str = "") -> Response:
+    who = await _reader(request, ctx)
+    if isinstance(who, Response):
+        return who
+    case_id = case_id.strip()
+    if not re.match(IDENTIFIER_PATTERN, case_id):
+        return page(
+            "Find a case",
+            header(who)
+            + "<main>"
+            + _find_form("A case number is 1 to 64 letters, digits, '.', '_' or '-'.")
+            + "</main>",
+            status=422,
+        )
+    return redirect(f"/ui/cases/{quote(case_id)}")
+
+
+def _parse(adapter: TypeAdapter[Any], value: str | None, name: str) -> Any:
+    if value is None or not value.strip():
+        return None
+    try:
+        parsed = adapter.validate_python(value.strip())
+        return utc_known_at(parsed) if adapter is not _DATE else parsed
+    except (ValidationError, ValueError):
+        raise ValueError(
+            f"{name} {value!r} is not a valid {'date' if adapter is _DATE else 'timestamp'}"
+        ) from None
+
+
+@router.get("/cases/{case_id}")
+async def case_page(
+    request: Request,
+    case_id: CaseId,
+    ctx: Ctx,
+    as_of: str | None = None,
+    known_at: str | None = None,
+) -> Response:
+    """The auditor timeline of one case; `as_of` and `known_at` as in GET /cases/{id}/history."""
+    who = await _reader(request, ctx)
+    if isinstance(who, Response):
+        return who
+    try:
+        day, known = _parse(_DATE, as_of, "as_of"), _parse(_TIMESTAMP, known_at, "known_at")
+    except ValueError as exc:
+        return message(who, "Invalid request", str(exc), 422)
+    if known is not None and known.tzinfo is None:
+        known = known.replace(tzinfo=UTC)
+    async with ctx.pool.acquire() as conn:
+        events = await store.read_stream(conn, case_id, known_at=known)
+        refused = await ledger_model.refused_claims(conn, case_id=case_id) if events else []
+    if not events:
+        when = f" as known at {known.isoformat()}" if known else ""
+        return message(who, "Case not found", f"No case {case_id}{when}.", 404)
+    if known is not None:
+        refused = [r for r in refused if datetime.fromisoformat(r["refused_at"]) <= known]
+    query = CaseQuery(case_id, day, known, today())
+    html = render_case(query, who, events, [to_fact(e) for e in events], ctx.policy, refused)
+    return page(f"Case {case_id}", html)
