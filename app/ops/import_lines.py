@@ -17,8 +17,8 @@ import orjson
 
 from app.events.types import IDENTIFIER
 from app.service.append import Proposed, Validated, validate
+from app.service.errors import ServiceError
 from app.service.keys import Principal
-from app.web.problems import Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +130,7 @@ def check_schema(line: Envelope, principal: Principal) -> Line | Reject:
     """The API's schema check of one line (`app.handler.validate`)."""
     try:
         [item] = validate([Proposed(line.type, line.data, line.event_id, line.metadata)], principal)
-    except Problem as problem:
+    except ServiceError as problem:
         return Reject(line.number, line.case_id, str(line.event_id), problem.code, None, problem.detail)
     return Line(line.number, line.case_id, item)
 

@@ -34,11 +34,11 @@ from app.events import EventData, EventRetracted
 from app.events.registry import UnknownEventType, UnsupportedSchemaVersion, parse_event
 from app.projections.closure_clock import clock_row
 from app.projections.ledger import ledger_rows
+from app.service.errors import ServiceError, validation_errors
 from app.service.keys import Principal
 from app.service.reads import fold_case, to_fact
 from app.service.state_cache import CachedCase, StateCache
 from app.store import streams as store
-from app.web.problems import Problem, validation_errors
 
 CLIENT_METADATA_KEYS_SET_BY_SERVER = ("actor",)
 # A snapshot is written when this many versions have passed since the last one;
@@ -117,10 +117,10 @@ def validate(proposed: Sequence[Proposed], principal: Principal) -> list[Validat
         )
     if errors:
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
-        raise Problem(422, "invalid_event", detail, errors=errors)
+        raise ServiceError("invalid_event", detail, errors=errors)
     ids = [v.event_id for v in validated]
     if len(set(ids)) != len(ids):
-        raise Problem(422, "invalid_event", "the same event_id appears twice in one append")
+        raise ServiceError("invalid_event", "the same event_id appears twice in one append")
     return validated
 
 
@@ -135,13 +135,13 @@ def _unstorable(data: dict[str, Any], metadata: dict[str, Any]) -> str | None:
     return None
 
 
-def _version_conflict(expected: int | None, current: int) -> Problem:
+def _version_conflict(expected: int | None, current: int) -> ServiceError:
     detail = (
         f"expected version {expected} but the case is at version {current}"
         if expected is not None
         else "the case kept changing under this append; try again"
     )
-    return Problem(409, "version_conflict", detail, current_version=current)
+    return ServiceError("version_conflict", detail, current_version=current)
 
 
 class _Refused(Exception):
@@ -164,11 +164,10 @@ def _provider_refusal(principal: Principal, state: CaseState, item: Validated) -
     return Refusal("provider_owns_pba", "no open PBA of this provider on this case", code="case_not_found")
 
 
-def _refusal_problem(refusal: Refusal, index: int, event: Validated) -> Problem:
+def _refusal_problem(refusal: Refusal, index: int, event: Validated) -> ServiceError:
     if refusal.code == "case_not_found":
-        return Problem(404, "case_not_found", refusal.detail, rule=refusal.rule, event_index=index)
-    return Problem(
-        409,
+        return ServiceError("case_not_found", refusal.detail, rule=refusal.rule, event_index=index)
+    return ServiceError(
         refusal.code,
         refusal.detail,
         rule=refusal.rule,
@@ -207,8 +206,7 @@ class AppendHandler:
         proposed: Sequence[Proposed],
     ) -> Appended:
         if principal.role == "provider" and any(p.type not in PROVIDER_EVENT_TYPES for p in proposed):
-            raise Problem(
-                403,
+            raise ServiceError(
                 "forbidden",
                 "a provider key may append only PBAMilestoneReached for its own open PBA",
             )
@@ -526,8 +524,7 @@ class AppendHandler:
         )
         if not same:
             ids = ", ".join(str(e.event_id) for e in existing)
-            raise Problem(
-                409,
+            raise ServiceError(
                 "idempotency_conflict",
                 f"event_id {ids} was already recorded with other content or in another append",
             )

@@ -12,9 +12,9 @@ from app.domain.case import FOLD_VERSION, SNAPSHOT, CaseState, evolve_case, repl
 from app.domain.facts import Fact
 from app.events import EventRetracted
 from app.events.registry import parse_event
+from app.service.errors import ServiceError
 from app.service.state_cache import StateCache
 from app.store import streams as store
-from app.web.problems import Problem
 
 
 def to_fact(event: store.StoredEvent) -> Fact:
@@ -89,5 +89,5 @@ async def case_state(
     events = await store.read_stream(conn, case_id, known_at=known_at)
     if not events:
         when = f" as known at {known_at.isoformat()}" if known_at else ""
-        raise Problem(404, "case_not_found", f"no case {case_id}{when}")
+        raise ServiceError("case_not_found", f"no case {case_id}{when}")
     return replay([to_fact(e) for e in events]), events[-1].version

@@ -16,6 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app.service.errors import ServiceError, validation_errors
+
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("caseledger.problems")
 
@@ -67,11 +69,26 @@ def problem_response(problem: Problem, request: Request | None = None) -> Respon
     )
 
 
-def validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Pydantic's errors without echoing the input back (it may hold case data)."""
-    return [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors
-    ]
+# The HTTP status of each code a use case raises (app.service.errors).
+STATUS_OF = {
+    "invalid_event": 422,
+    "invalid_request": 422,
+    "version_conflict": 409,
+    "rule_violation": 409,
+    "idempotency_conflict": 409,
+    "case_not_found": 404,
+    "not_found": 404,
+    "forbidden": 403,
+}
+
+
+def from_service_error(error: ServiceError) -> Problem:
+    return Problem(STATUS_OF[error.code], error.code, error.detail, **error.extra)
+
+
+async def _on_service_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServiceError)
+    return problem_response(from_service_error(exc), request)
 
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
@@ -105,6 +122,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
 
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(ServiceError, _on_service_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(Exception, _on_unexpected)
