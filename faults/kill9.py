@@ -89,7 +89,7 @@ class Server:
                 [
                     sys.executable,
                     "-m",
-                    "app.cli.main",
+                    "app.cli",
                     "serve",
                     "--host",
                     "127.0.0.1",

@@ -79,6 +79,20 @@ async def any_admin_key(conn: asyncpg.Connection) -> bool:
     )
 
 
+async def first_admin_key(conn: asyncpg.Connection) -> str | None:
+    """A new admin key on a database that has none (the first start), else None."""
+    if await any_admin_key(conn):
+        return None
+    return (await create_key(conn, role="admin", label="first start"))[1]
+
+
+async def list_keys(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Every key's id, role, provider, label and dates: never the key or its hash."""
+    return await conn.fetch(
+        "SELECT key_id, role, provider_id, label, created_at, revoked_at FROM api_keys ORDER BY created_at"
+    )
+
+
 class KeyCache:
     """Recently looked-up keys by hash, misses included, for CACHE_SECONDS."""
 

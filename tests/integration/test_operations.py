@@ -379,14 +379,12 @@ async def test_verify_names_the_case_and_version_of_an_event_changed_behind_the_
 def test_cli_imports_in_two_workers_and_verify_exits_1_on_a_broken_chain(
     fresh: tuple[str, asyncpg.Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.cli.main import _register_operations, cli
+    from app.cli.main import cli
     from app.settings import get_settings
 
     url, _ = fresh
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()
-    if not any(command.name == "import" for command in cli.registered_commands):
-        _register_operations()
     export = tmp_path / "cli.ndjson"
     write_export(export, 2)
     export.write_bytes(export.read_bytes() + b"not json\n")

@@ -1,67 +1,19 @@
 """`caseledger import | rebuild | verify`: the operator's bulk commands, with progress bars.
 
-The commands are thin: a pool on the configured database, the policy table the
-service uses, a progress bar on stderr (silent when stderr is not a terminal, so
-logs and CI output stay clean), and the summary on stdout.
+A pool on the configured database, the policy table the service uses, a
+progress bar on stderr, and the summary on stdout.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import asyncpg
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from app.domain.policy import PolicyTable
-from app.ops.bulk_import import BULK_STATEMENT_TIMEOUT_MS, DEFAULT_BATCH
-from app.settings import get_settings
-
-T = TypeVar("T")
-# Import and rebuild are Python-bound: one process per core, up to two (each holds its
-# own batches; PostgreSQL needs CPU too).
-DEFAULT_WORKERS = max(1, min(2, os.cpu_count() or 1))
-
-
-def policy() -> PolicyTable:
-    return get_settings().policy_table()
-
-
-def _with_pool(work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
-    from app.cli.main import database_url
-    from app.store.db import create_pool
-
-    async def main() -> T:
-        pool = await create_pool(
-            database_url(), min_size=1, max_size=3, statement_timeout_ms=BULK_STATEMENT_TIMEOUT_MS
-        )
-        try:
-            return await work(pool)
-        finally:
-            await pool.close()
-
-    return asyncio.run(main())
-
-
-@contextmanager
-def progress_bar(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
-    """A rich bar on stderr; quiet when stderr is not a TTY."""
-    console = Console(stderr=True)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console, disable=not console.is_terminal, transient=True) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda n: bar.advance(task, n)
+from app.cli.common import DEFAULT_WORKERS, database_url, policy, progress_bar, with_pool
+from app.ops.bulk_import import DEFAULT_BATCH
 
 
 def import_command(
@@ -93,7 +45,6 @@ def import_command(
     rejects_path = rejects or default_rejects_path(file)
     with progress_bar("import (bytes)", file.stat().st_size) as advance:
         if workers > 1:
-            from app.cli.main import database_url
             from app.ops.workers import import_in_workers
 
             summary = import_in_workers(
@@ -105,7 +56,7 @@ def import_command(
                 progress=advance,
             )
         else:
-            summary = _with_pool(
+            summary = with_pool(
                 lambda pool: import_file(
                     pool,
                     file,
@@ -126,12 +77,11 @@ def rebuild_command(
     ] = DEFAULT_WORKERS,
 ) -> None:
     """Rebuild every read model from the log and report whether the live rows had drifted."""
-    from app.cli.main import database_url
     from app.ops.rebuild import rebuild
 
     url = database_url()
-    with progress_bar("rebuild (cases)", _with_pool(_count_cases)) as advance:
-        report = _with_pool(lambda pool: rebuild(pool, policy(), progress=advance, workers=workers, url=url))
+    with progress_bar("rebuild (cases)", with_pool(_count_cases)) as advance:
+        report = with_pool(lambda pool: rebuild(pool, policy(), progress=advance, workers=workers, url=url))
     typer.echo(report.text())
 
 
@@ -139,8 +89,8 @@ def verify_command() -> None:
     """Check every case's hash chain (exit 1 and the broken cases when any breaks)."""
     from app.ops.verify import verify_all
 
-    with progress_bar("verify (cases)", _with_pool(_count_cases)) as advance:
-        report = _with_pool(lambda pool: verify_all(pool, progress=advance))
+    with progress_bar("verify (cases)", with_pool(_count_cases)) as advance:
+        report = with_pool(lambda pool: verify_all(pool, progress=advance))
     typer.echo(report.text())
     if not report.ok:
         raise typer.Exit(1)
