@@ -63,7 +63,8 @@ class Server:
         code = (
             f"import uvicorn; uvicorn.run('{self.factory}', factory=True, "
             f"host='{self.host}', port={self.port}, workers={self.workers}, "
-            "loop='uvloop', http='httptools', access_log=False)"
+            "loop='uvloop', access_log=False, timeout_keep_alive=5, limit_concurrency=1000, "
+            "http='app.web.connection_limits:GuardedHttpTools')"
         )
         env = dict(os.environ, DATABASE_URL=self.url, CASELEDGER_LOG_LEVEL="WARNING")
         OUT.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,7 @@ def serve(
     from app.observability.logs import configure_logging
     from app.service.keys import first_admin_key
     from app.store.migrations import upgrade_to_head
+    from app.web.connection_limits import server_options
 
     url = database_url()
     run(upgrade_to_head)
@@ -45,9 +46,9 @@ def serve(
         port=port,
         workers=workers,
         loop="uvloop",
-        http="httptools",
         access_log=False,
         log_config=None,
+        **server_options(),
     )
 
 
