@@ -11,8 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from fastapi import APIRouter, FastAPI
-from fastapi.routing import APIRoute
+from fastapi import FastAPI
 
 from app.service.append import AppendHandler
 from app.service.keys import KeyCache
@@ -21,8 +20,8 @@ from app.settings import Settings, get_settings
 from app.store.db import create_pool
 from app.web import observability, ui
 from app.web.context import AppContext
-from app.web.deps import PlainRoute
 from app.web.openapi_doc import install_openapi
+from app.web.plain import add_plain_routes
 from app.web.problems import Problem, install_problem_handlers, problem_response
 from app.web.routes import admin, audit, clock, events, health, ledger
 
@@ -91,61 +90,20 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         docs_url=None,
         redoc_url=None,
     )
-    install_openapi(app)
+    install_openapi(app, PLAIN_OPERATIONS)
     install_problem_handlers(app)
-    # One middleware around the router: request id, metrics, access log, the body limit
-    # (413 before anything parses the body) and exception handling (app.observability).
+    # Request id, metrics, access log and the body limit (413 before anything parses the
+    # body), as one middleware added the documented way (app.web.observability).
     observability.install(app, settings)
     _install_database_down_handler(app)
-    for module in (health, events, clock, ledger, audit, admin, observability):
-        add_routes(app, module.router)
-    app.include_router(ui.router)
+    # The hot paths first: plain Starlette routes, matched before any included router.
+    add_plain_routes(app, PLAIN_OPERATIONS)
+    for module in (health, events, clock, ledger, audit, admin, observability, ui):
+        app.include_router(module.router)
     return app
 
 
-def add_routes(app: FastAPI, router: APIRouter) -> None:
-    """The router's routes as the app's own, as `include_router` (no prefix, nothing added)
-    would serve them, but matched by the app's router directly: an included router is
-    matched and dispatched through two more layers on every request. A router holding
-    anything but plain API routes is included as usual."""
-    if not all(type(r) is APIRoute or isinstance(r, events.AppendRoute) for r in router.routes):
-        app.include_router(router)
-        return
-    for route in router.routes:
-        assert isinstance(route, APIRoute)
-        extra = {"form_limits": route.form_limits} if route.form_limits is not None else {}
-        app.router.add_api_route(
-            route.path,
-            route.endpoint,
-            response_model=route.response_model,
-            status_code=route.status_code,
-            tags=route.tags,
-            dependencies=route.dependencies,
-            summary=route.summary,
-            description=route.description,
-            response_description=route.response_description,
-            responses=route.responses,
-            deprecated=route.deprecated,
-            methods=route.methods,
-            operation_id=route.operation_id,
-            response_model_include=route.response_model_include,
-            response_model_exclude=route.response_model_exclude,
-            response_model_by_alias=route.response_model_by_alias,
-            response_model_exclude_unset=route.response_model_exclude_unset,
-            response_model_exclude_defaults=route.response_model_exclude_defaults,
-            response_model_exclude_none=route.response_model_exclude_none,
-            include_in_schema=route.include_in_schema,
-            response_class=route.response_class,
-            name=route.name,
-            # a plain signature is served without FastAPI's general solver (app.api.deps)
-            route_class_override=PlainRoute if type(route) is APIRoute else type(route),
-            callbacks=route.callbacks,
-            openapi_extra=route.openapi_extra,
-            generate_unique_id_function=route.generate_unique_id_function,
-            strict_content_type=route.strict_content_type,
-            max_body_size=route.max_body_size,
-            **extra,
-        )
+PLAIN_OPERATIONS = (*events.PLAIN_OPERATIONS, *clock.PLAIN_OPERATIONS)
 
 
 def _install_database_down_handler(app: FastAPI) -> None:

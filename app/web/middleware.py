@@ -1,26 +1,18 @@
-"""The one pure ASGI middleware around the router: request id, latency histogram, one JSON
-log line per request, the body limit (413) and the exception handling of the stack.
+"""The request's observability and body limit: one pure ASGI middleware, added with
+`app.add_middleware` (Starlette's documented way), so it sits inside Starlette's
+`ServerErrorMiddleware` and outside the exception handlers and the router.
 
-It replaces the seven layers FastAPI and Starlette build by default
-(`ServerErrorMiddleware`, `ExceptionTelemetryMiddleware`, `AppBodyLimitMiddleware`, a body
-limit of our own, `ExceptionMiddleware`, `AsyncExitStackMiddleware`, and the observability
-layer itself) with one call per request; see `observability.install`, which builds it.
-What each did is kept, in the same order, outermost first:
-
-- request id (`X-Request-ID` echoed or generated, on every answer, 413 and 500 included),
-  the latency histogram by route template, problem counters and the access log line;
+- request id: `X-Request-ID` echoed when it is 1-128 chars of [A-Za-z0-9._-], else a new
+  one; on every answer (413 included; the app's 500 handler adds it to the 500, which it
+  answers outside this middleware, from `request.state.request_id`);
+- the latency histogram by route template, problem counters by code and one JSON access
+  log line per request (a request the client gave up on is logged as 499);
 - the body limit: a declared `Content-Length` over the limit, or a chunked body that grows
-  over it, is answered 413 `body_too_large` before anything parses it;
-- exceptions no handler takes: FastAPI's exception telemetry sees them, the app's 500
-  handler answers (problem+json `internal_error`) and the exception is raised again for
-  the server to log (as `ServerErrorMiddleware` does);
-- exceptions a handler takes (the app's exception handlers, by status for HTTP errors and
-  else by class): answered by that handler (as `ExceptionMiddleware` does; route-level
-  exceptions are handled inside the route through the same handlers, found in the scope);
-- the request-scoped `AsyncExitStack` FastAPI's route handlers expect in the scope.
+  over it, is answered 413 `body_too_large` before anything parses it.
 
-Labels and log fields use the route template (`/cases/{case_id}/events`), never the raw
-path; a path no route matches is `unmatched`.
+Exceptions are FastAPI's and Starlette's business: the app's handlers (`problems.install`)
+answer each as problem+json. Labels and log fields use the route template
+(`/cases/{case_id}/events`), never the raw path; a path no route matches is `unmatched`.
 """
 
 from __future__ import annotations
@@ -30,27 +22,15 @@ import logging
 import os
 import re
 import time
-from collections.abc import Mapping
-from contextlib import AsyncExitStack
 from typing import Any
 
 import orjson
-from starlette._utils import is_async_callable
-from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.events.types import IDENTIFIER
 from app.observability.logs import REQUEST_ID
 from app.observability.metrics import Metrics
 from app.web.problems import Problem, problem_response
-
-try:  # FastAPI's native (OpenTelemetry) exception telemetry: a no-op unless configured
-    from fastapi.telemetry._asgi import _exception as _exception_telemetry
-except ImportError:  # pragma: no cover - an older FastAPI without it
-    _exception_telemetry = None
 
 log = logging.getLogger("caseledger.access")
 HEADER = b"x-request-id"
@@ -59,6 +39,8 @@ CONTENT_TYPE = b"content-type"
 VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
 PROBLEM_JSON = b"application/problem+json"
 MAX_SNIFFED_BYTES = 64 * 1024
+INTERNAL_ERROR = "internal_error"  # what the app's 500 handler answers
+STATE_KEY = "request_id"
 CLIENT_GONE = 499  # cancelled before an answer (client went away, server shutting down)
 _LEVELS = {True: logging.ERROR, False: logging.INFO}
 
@@ -82,15 +64,18 @@ def ids_of(scope: Scope) -> dict[str, str]:
 class _Exchange:
     """What one request's response looked like, seen through `send`."""
 
-    __slots__ = ("body", "problem", "started", "status")
+    __slots__ = ("body", "problem", "started", "status", "unhandled")
 
     def __init__(self) -> None:
         self.started = False
         self.status = 500
         self.problem = False
         self.body = b""
+        self.unhandled = False
 
     def code(self) -> str | None:
+        if self.unhandled:
+            return INTERNAL_ERROR
         try:
             code = orjson.loads(self.body).get("code") if self.problem else None
         except (orjson.JSONDecodeError, AttributeError):
@@ -98,80 +83,17 @@ class _Exchange:
         return code if isinstance(code, str) and IDENTIFIER.fullmatch(code) else None
 
 
-class Handlers:
-    """The app's exception handlers as `ExceptionMiddleware` and `ServerErrorMiddleware`
-    would hold them: by status (HTTP errors), by class, and the one for anything else."""
-
-    __slots__ = ("by_class", "by_status", "server_error")
-
-    def __init__(self, handlers: Mapping[Any, ExceptionHandler]) -> None:
-        self.server_error: ExceptionHandler | None = None
-        self.by_status: dict[int, ExceptionHandler] = {}
-        self.by_class: dict[Any, ExceptionHandler] = {HTTPException: _plain_http_exception}
-        for key, handler in handlers.items():
-            if key in (500, Exception):
-                self.server_error = handler
-            elif isinstance(key, int):
-                self.by_status[key] = handler
-            else:
-                self.by_class[key] = handler
-
-    def scope_value(self) -> tuple[dict[Any, ExceptionHandler], dict[int, ExceptionHandler]]:
-        """What `ExceptionMiddleware` puts in `scope["starlette.exception_handlers"]`."""
-        return self.by_class, self.by_status
-
-    def lookup(self, exc: Exception) -> ExceptionHandler | None:
-        if isinstance(exc, HTTPException):
-            handler = self.by_status.get(exc.status_code)
-            if handler is not None:
-                return handler
-        for cls in type(exc).__mro__:
-            handler = self.by_class.get(cls)
-            if handler is not None:
-                return handler
-        return None
-
-
-async def _plain_http_exception(request: Request, exc: Exception) -> Response:
-    """Starlette's default for an HTTPException (the app installs its own)."""
-    assert isinstance(exc, HTTPException)
-    if exc.status_code in {204, 304}:
-        return Response(status_code=exc.status_code, headers=exc.headers)
-    return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
-
-
-async def _call(handler: ExceptionHandler, request: Request, exc: Exception) -> Any:
-    if is_async_callable(handler):
-        return await handler(request, exc)  # type: ignore[arg-type]
-    return await run_in_threadpool(handler, request, exc)  # type: ignore[arg-type]
-
-
 class RequestObservability:
-    """Request id, metrics and the access log; with `handlers`, also everything the default
-    middleware stack did around the router (see the module's docstring)."""
+    """Request id, metrics, the access log and the body limit around the app's router;
+    registered with `app.add_middleware` (see the module's docstring)."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        metrics: Metrics,
-        *,
-        max_body_bytes: int | None = None,
-        handlers: Handlers | None = None,
-    ) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, *, max_body_bytes: int | None = None) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
-        self.handlers = handlers
-        self._scope_handlers = handlers.scope_value() if handlers is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            if self._scope_handlers is not None and scope["type"] == "websocket":
-                scope["starlette.exception_handlers"] = self._scope_handlers
-                async with AsyncExitStack() as stack:
-                    scope["fastapi_middleware_astack"] = stack
-                    await self.app(scope, receive, send)
-                return
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -188,6 +110,9 @@ class RequestObservability:
         if not request_id:
             request_id = os.urandom(16).hex()
         token = REQUEST_ID.set(request_id)
+        # For the app's 500 handler, which answers outside this middleware (Starlette's
+        # ServerErrorMiddleware calls it): `request.state.request_id`.
+        scope.setdefault("state", {})[STATE_KEY] = request_id
         seen = _Exchange()
         echo = (HEADER, request_id.encode("ascii"))
 
@@ -218,13 +143,14 @@ class RequestObservability:
                 receive = await self._limit(scope, receive, send_with_id, declared)  # type: ignore[assignment]
                 if receive is None:
                     return
-            if self.handlers is None:
-                await self.app(scope, receive, send_with_id)
-            else:
-                await self._serve(scope, receive, send_with_id, seen)
+            await self.app(scope, receive, send_with_id)
         except asyncio.CancelledError:
             if not seen.started:
                 seen.status = CLIENT_GONE
+            raise
+        except Exception:
+            if not seen.started:  # the app's 500 handler answers it, outside this middleware
+                seen.status, seen.unhandled = 500, True
             raise
         finally:
             self._record(scope, request_id, seen, time.perf_counter() - started)
@@ -270,40 +196,6 @@ class RequestObservability:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         problem = Problem(413, "body_too_large", f"the request body is over {self.max_body_bytes} bytes")
         await problem_response(problem)(scope, receive, send)
-
-    # --- exceptions -------------------------------------------------------------------------
-
-    async def _serve(self, scope: Scope, receive: Receive, send: Send, seen: _Exchange) -> None:
-        handlers = self.handlers
-        assert handlers is not None
-        scope["starlette.exception_handlers"] = self._scope_handlers
-        try:
-            try:
-                async with AsyncExitStack() as stack:
-                    scope["fastapi_middleware_astack"] = stack
-                    await self.app(scope, receive, send)
-            except Exception as exc:
-                handler = handlers.lookup(exc)
-                if handler is None:
-                    raise
-                if seen.started:
-                    raise RuntimeError("Caught handled exception, but response already started.") from exc
-                response = await _call(handler, Request(scope, receive, send), exc)
-                if response is not None:
-                    await response(scope, receive, send)
-                exc.__traceback__ = None  # reused exception instances accumulate tracebacks
-        except Exception as exc:
-            if _exception_telemetry is not None:
-                _exception_telemetry(scope=scope, exc=exc)
-            request = Request(scope)
-            if handlers.server_error is None:
-                response = PlainTextResponse("Internal Server Error", status_code=500)
-            else:
-                response = await _call(handlers.server_error, request, exc)
-            if not seen.started:
-                await response(scope, receive, send)
-            # Raised again, as by Starlette's ServerErrorMiddleware: the server logs it.
-            raise exc
 
     # --- metrics and the log line -----------------------------------------------------------
 

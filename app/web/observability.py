@@ -1,13 +1,9 @@
 """Operations: `GET /metrics`, structured JSON logs and the request id.
 
 `install(app, settings)` configures logging, gives the app its own metrics
-registry and makes the app's middleware stack one layer (observability_middleware:
-request id, metrics, access log, body limit, exception handling) around the router;
-`handler_hooks(app)` are the AppendHandler's counters.
-
-Parts: observability_logging (JSON lines, configure_logging),
-observability_metrics (the registry, the lag queries), observability_middleware
-(request id, latency, one log line per request, the body limit, exception handling).
+registry and adds the request middleware (`app.web.middleware`: request id, metrics,
+access log, body limit); `handler_hooks(app)` are the AppendHandler's counters.
+The logs and the registry live in `app.observability`.
 """
 
 from __future__ import annotations
@@ -18,14 +14,13 @@ from typing import Annotated, TypedDict
 from fastapi import APIRouter, Depends, FastAPI, Request
 from prometheus_client.exposition import choose_encoder
 from starlette.responses import Response
-from starlette.types import ASGIApp
 
 from app.observability.logs import REQUEST_ID, configure_logging
 from app.observability.metrics import Metrics
 from app.service.keys import Principal
 from app.settings import Settings
 from app.web.deps import Ctx, require
-from app.web.middleware import Handlers, RequestObservability
+from app.web.middleware import RequestObservability
 
 __all__ = [
     "Metrics",
@@ -47,23 +42,11 @@ class HandlerHooks(TypedDict):
 
 
 def install(app: FastAPI, settings: Settings) -> None:
+    """JSON logs, the app's metrics registry and the request middleware (`app.add_middleware`)."""
     configure_logging(settings.log_level)
     metrics = Metrics()
     app.state.metrics = metrics
-    build = app.build_middleware_stack
-    max_body_bytes = settings.max_body_bytes
-
-    def build_stack() -> ASGIApp:
-        if app.user_middleware or app.debug or app.max_body_size is not None:
-            # Something this module does not replicate (a middleware added with
-            # add_middleware, debug tracebacks, FastAPI's own body limit): FastAPI's stack
-            # inside, the request id, metrics and body limit outside.
-            return RequestObservability(build(), metrics, max_body_bytes=max_body_bytes)
-        return RequestObservability(
-            app.router, metrics, max_body_bytes=max_body_bytes, handlers=Handlers(app.exception_handlers)
-        )
-
-    app.build_middleware_stack = build_stack  # type: ignore[method-assign]
+    app.add_middleware(RequestObservability, metrics=metrics, max_body_bytes=settings.max_body_bytes)
 
 
 def handler_hooks(app: FastAPI) -> HandlerHooks:
@@ -83,6 +66,7 @@ def current_request_id() -> str | None:
 @router.get(
     "/metrics",
     response_class=Response,
+    operation_id="getMetrics",
     summary="Prometheus metrics",
     responses={
         200: {

@@ -8,15 +8,17 @@ client never has to parse two error shapes.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app.service.errors import ServiceError, validation_errors
+from app.service.errors import SERVICE_ERROR_CODES, ServiceError, validation_errors
+from app.web.refusal_rules import RULE_IDS
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("caseledger.problems")
@@ -82,6 +84,48 @@ STATUS_OF = {
 }
 
 
+# Every other code the web layer answers with (its routes, auth, middleware and handlers).
+WEB_ERROR_CODES = (
+    "unauthorized",
+    "malformed_request",
+    "method_not_allowed",
+    "body_too_large",
+    "http_error",
+    "internal_error",
+    "database_unavailable",
+    "not_ready",
+)
+ERROR_CODES = (*SERVICE_ERROR_CODES, *WEB_ERROR_CODES)
+"""Every problem `code` the service answers with (listed in openapi.yaml)."""
+
+
+class ValidationErrorOut(BaseModel):
+    loc: list[str | int] = Field(description="where: body, path or query, then the field's path")
+    msg: str
+    type: str
+
+
+class ProblemOut(BaseModel):
+    """RFC 9457 problem details; `code` is stable, `detail` is for people."""
+
+    model_config = ConfigDict(title="Problem", extra="allow")
+    type: str
+    title: str
+    status: int
+    code: Literal[ERROR_CODES] = Field(description="what went wrong, stable")  # type: ignore[valid-type]
+    detail: str
+    instance: str | None = Field(None, description="the request's path")
+    rule: Literal[RULE_IDS] | None = Field(  # type: ignore[valid-type]
+        None, description="rule_violation and case_not_found on append: the refusal's stable rule id"
+    )
+    event_index: int | None = Field(None, description="with rule: the refused event's index in the batch")
+    event_type: str | None = Field(None, description="with rule_violation: the refused event's type")
+    current_version: int | None = Field(None, description="version_conflict: the case's version now")
+    errors: list[ValidationErrorOut] | None = Field(
+        None, description="invalid_event and invalid_request: each field that is wrong"
+    )
+
+
 def from_service_error(error: ServiceError) -> Problem:
     return Problem(STATUS_OF[error.code], error.code, error.detail, **error.extra)
 
@@ -114,10 +158,16 @@ async def _on_http(request: Request, exc: Exception) -> Response:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unexpected error", extra={"path": request.url.path})
-    return problem_response(
+    """Starlette's ServerErrorMiddleware calls this outside the observability middleware:
+    the request id comes from the request's state (`middleware.STATE_KEY`)."""
+    request_id = getattr(request.state, "request_id", None)
+    log.exception("unexpected error", extra={"path": request.url.path, "request_id": request_id})
+    response = problem_response(
         Problem(500, "internal_error", "An unexpected error occurred; it has been logged."), request
     )
+    if request_id:
+        response.headers["X-Request-ID"] = request_id
+    return response
 
 
 def install_problem_handlers(app: FastAPI) -> None:

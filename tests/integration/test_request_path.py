@@ -14,13 +14,24 @@ from tests.conftest import Api
 from tests.integration.events_fixtures import case_opened, employment_started
 
 
-def test_the_middleware_stack_is_one_layer_around_the_router() -> None:
-    from app.web.app import create_app
+def test_the_middleware_is_added_the_documented_way_and_the_hot_paths_are_plain_routes() -> None:
+    from app.web.app import PLAIN_OPERATIONS, create_app
+    from app.web.plain import NamedRoute
 
     app = create_app(Settings(database_url="postgresql://unused/none"))
-    stack = app.build_middleware_stack()
-    assert isinstance(stack, RequestObservability) and stack.app is app.router
-    assert stack.max_body_bytes == 1024 * 1024 and stack.handlers is not None
+    assert [m.cls for m in app.user_middleware] == [RequestObservability]
+    assert app.user_middleware[0].kwargs["max_body_bytes"] == 1024 * 1024
+    plain = {(op.method, op.path) for op in PLAIN_OPERATIONS}
+    assert plain == {
+        ("POST", "/cases/{case_id}/events"),
+        ("GET", "/events"),
+        ("GET", "/cases/{case_id}/closure-clock"),
+        ("GET", "/closure-clock/worklist"),
+    }
+    # matched first, by the app's own router
+    first = app.router.routes[: len(plain)]
+    assert all(type(r) is NamedRoute for r in first)
+    assert {(next(iter(r.methods - {"HEAD"})), r.path) for r in first} == plain  # type: ignore[operator]
 
 
 async def test_a_usual_append_takes_the_fast_path(
@@ -40,7 +51,9 @@ async def test_a_usual_append_takes_the_fast_path(
     assert len(seen) == 1 and seen[0] is not None and len(seen[0][1]) == 2
 
 
-async def test_a_body_the_fast_path_leaves_is_still_validated_by_fastapi(api: Api, case_id: str) -> None:
+async def test_a_body_the_fast_path_leaves_is_still_validated_as_fastapi_would(
+    api: Api, case_id: str
+) -> None:
     # "0" is coerced by AppendIn (lax mode), as before: FastAPI's path answers
     r = await api.client.post(
         f"/cases/{case_id}/events",
@@ -72,34 +85,40 @@ async def test_the_fast_path_checks_the_key_and_role(api: Api, case_id: str) -> 
     assert r.status_code == 201
 
 
-async def test_the_append_route_included_through_a_router_reads_the_body_once_too(
-    database_url: str, pool: Any, case_id: str, monkeypatch: pytest.MonkeyPatch
+async def test_a_bad_parameter_is_refused_after_one_key_lookup(
+    api: Api, case_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Included with include_router, the fast path is the route handler (not its ASGI app)."""
-    import httpx
-    from fastapi import FastAPI
+    """Authentication runs once per request, also when a parameter then fails validation."""
+    from app.service.keys import KeyCache
 
-    from app.service.keys import create_key
-    from app.web.app import create_app
-    from app.web.problems import install_problem_handlers
+    lookups: list[str] = []
+    principal = KeyCache.principal
 
-    served = create_app(Settings(database_url=database_url), database_url=database_url)
-    async with served.router.lifespan_context(served), pool.acquire() as conn:
-        key = (await create_key(conn, role="case_system"))[1]
-        included = FastAPI()
-        install_problem_handlers(included)
-        included.include_router(events.router)
-        included.state.ctx = served.state.ctx
-        seen: list[Any] = []
-        proposed_of = events.proposed_of
-        monkeypatch.setattr(events, "proposed_of", lambda body: seen.append(1) or proposed_of(body))
-        transport = httpx.ASGITransport(app=included)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            headers = {"Authorization": f"Bearer {key}", "content-type": "application/json"}
-            ok = await client.post(
-                f"/cases/{case_id}/events", content=orjson.dumps({"events": [case_opened()]}), headers=headers
-            )
-            bad = await client.post(f"/cases/{case_id}/events", content=b'{"events": [', headers=headers)
-    assert ok.status_code == 201 and ok.json()["version"] == 1, ok.text
-    assert bad.status_code == 422 and bad.json()["code"] == "invalid_event", bad.text
-    assert seen == [1, 1]
+    async def counted(self: KeyCache, pool: Any, key: str) -> Any:
+        lookups.append(key)
+        return await principal(self, pool, key)
+
+    monkeypatch.setattr(KeyCache, "principal", counted)
+    for path in (
+        "/cases/c1/closure-clock?as_of=nope",
+        "/closure-clock/worklist?limit=0",
+        "/events?after=-1",
+        "/cases/bad%20id/closure-clock",
+    ):
+        lookups.clear()
+        r = await api.get(path)
+        assert r.status_code == 422 and r.json()["code"] == "invalid_request", (path, r.text)
+        assert len(lookups) == 1, path
+    lookups.clear()
+    r = await api.client.post(
+        f"/cases/{case_id}/events", content=b'{"events": [', headers=api.headers("case_system")
+    )
+    assert r.status_code == 422 and len(lookups) == 1
+
+
+async def test_a_parameter_error_names_where_it_is(api: Api) -> None:
+    r = await api.get("/cases/c1/closure-clock?as_of=2024-02-30&known_at=x")
+    locs = [e["loc"] for e in r.json()["errors"]]
+    assert r.status_code == 422 and ["query", "as_of"] in locs and ["query", "known_at"] in locs
+    r = await api.get("/cases/bad~id/closure-clock")
+    assert [e["loc"] for e in r.json()["errors"]] == [["path", "case_id"]]

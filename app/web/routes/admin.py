@@ -12,6 +12,7 @@ from app.events.types import IDENTIFIER_PATTERN
 from app.service.keys import Principal, create_key, revoke_key
 from app.web.deps import Ctx, JSONResponse, require
 from app.web.problems import Problem
+from app.web.schemas import KeysOut
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 Admin = Annotated[Principal, Depends(require())]
@@ -31,7 +32,13 @@ class KeyOut(BaseModel):
     provider_id: str | None
 
 
-@router.post("/api-keys", status_code=201, response_model=KeyOut, response_class=JSONResponse)
+@router.post(
+    "/api-keys",
+    status_code=201,
+    response_model=KeyOut,
+    response_class=JSONResponse,
+    operation_id="createApiKey",
+)
 async def create_api_key(body: KeyIn, ctx: Ctx, who: Admin) -> JSONResponse:
     try:
         async with ctx.pool.acquire() as conn:
@@ -46,7 +53,7 @@ async def create_api_key(body: KeyIn, ctx: Ctx, who: Admin) -> JSONResponse:
     )
 
 
-@router.get("/api-keys", response_class=JSONResponse)
+@router.get("/api-keys", response_model=KeysOut, response_class=JSONResponse, operation_id="listApiKeys")
 async def list_api_keys(ctx: Ctx, who: Admin) -> JSONResponse:
     """Every key's id, role and state; never a key itself."""
     async with ctx.pool.acquire() as conn:
@@ -57,7 +64,7 @@ async def list_api_keys(ctx: Ctx, who: Admin) -> JSONResponse:
     return JSONResponse({"keys": [dict(r) for r in rows]})
 
 
-@router.delete("/api-keys/{key_id}", status_code=204)
+@router.delete("/api-keys/{key_id}", status_code=204, operation_id="revokeApiKey")
 async def revoke_api_key(key_id: str, ctx: Ctx, who: Admin) -> Response:
     """Revoke a key; every replica refuses it within the key cache's few seconds."""
     async with ctx.pool.acquire() as conn:

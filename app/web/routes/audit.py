@@ -13,12 +13,18 @@ from app.service.reads import to_fact
 from app.store import streams as store
 from app.web.deps import CaseId, Ctx, JSONResponse, KnownAt, require
 from app.web.problems import Problem
+from app.web.schemas import HistoryOut, VerifyOut
 
 router = APIRouter(tags=["audit"])
 Auditor = Annotated[Principal, Depends(require("auditor", "case_system"))]
 
 
-@router.get("/cases/{case_id}/history", response_class=JSONResponse)
+@router.get(
+    "/cases/{case_id}/history",
+    response_model=HistoryOut,
+    response_class=JSONResponse,
+    operation_id="getCaseHistory",
+)
 async def history(
     case_id: CaseId,
     ctx: Ctx,
@@ -35,7 +41,12 @@ async def history(
     return JSONResponse({"case_id": case_id, "known_at": known_at, "events": rows})
 
 
-@router.get("/cases/{case_id}/verify", response_class=JSONResponse)
+@router.get(
+    "/cases/{case_id}/verify",
+    response_model=VerifyOut,
+    response_class=JSONResponse,
+    operation_id="verifyCase",
+)
 async def verify(
     case_id: CaseId, ctx: Ctx, who: Annotated[Principal, Depends(require("auditor"))]
 ) -> JSONResponse:

@@ -6,18 +6,33 @@ from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+from starlette.requests import Request
+from starlette.responses import Response
 
-from app.domain.clock import clock_facts, clock_on, status_on
+from app.domain.clock import status_on
 from app.domain.pes_checklist import PesDecision, PesRequest, evaluate_post_employment_service
-from app.projections.closure_clock import decode_cursor, encode_cursor, read_clock_facts, worklist
+from app.projections.closure_clock import decode_cursor, encode_cursor, worklist
 from app.service import reads
 from app.service.keys import Principal
-from app.web.deps import CaseId, Ctx, JSONResponse, KnownAt, require, today
+from app.web.deps import (
+    CaseId,
+    CaseIdField,
+    Ctx,
+    JSONResponse,
+    KnownAtField,
+    allowing,
+    authorize,
+    require,
+    today,
+)
+from app.web.plain import Parameters, PlainOperation
 from app.web.problems import Problem
 
-router = APIRouter(tags=["closure clock"])
+TAG = "closure clock"
+router = APIRouter(tags=[TAG])
+READERS = allowing("case_system", "auditor")
 Reader = Annotated[Principal, Depends(require("case_system", "auditor"))]
 Status = Literal[
     "not_employed", "awaiting_m4", "waiting", "running", "eligible", "follow_up_cancelled", "closed"
@@ -34,6 +49,7 @@ class ClockOut(BaseModel):
     eligible_on: date | None
     days_remaining: int | None
     blocking: list[str]
+    explanation: list[str]
     version: int
 
 
@@ -51,29 +67,41 @@ class WorklistOut(BaseModel):
     next_cursor: str | None
 
 
-@router.get("/cases/{case_id}/closure-clock", response_model=ClockOut, response_class=JSONResponse)
-async def get_closure_clock(
-    case_id: CaseId,
-    ctx: Ctx,
-    who: Reader,
-    as_of: Annotated[date | None, Query(description="evaluation date (default today, UTC)")] = None,
-    known_at: KnownAt = None,
-) -> JSONResponse:
-    """Where the case stands on the 90-day timeline, and what still holds it (contract 3.8)."""
-    day = as_of or today()
+class ClockParameters(BaseModel):
+    case_id: CaseIdField
+    as_of: date | None = Field(None, description="evaluation date (default today, UTC)")
+    known_at: KnownAtField = None
+
+
+class WorklistParameters(BaseModel):
+    status: Status | None = None
+    eligible_by: date | None = Field(None, description="eligible_on on or before")
+    as_of: date | None = Field(None, description="evaluation date for status (default today)")
+    cursor: str | None = Field(None, max_length=200)
+    limit: int = Field(100, ge=1, le=1000)
+
+
+CLOCK_PARAMETERS = Parameters(ClockParameters, "/cases/{case_id}/closure-clock")
+WORKLIST_PARAMETERS = Parameters(WorklistParameters, "/closure-clock/worklist")
+
+
+async def get_closure_clock(request: Request) -> Response:
+    """Where the case stands on the 90-day timeline, and what still holds it (contract 3.8).
+
+    Role `case_system` or `auditor`.
+    """
+    await authorize(request, READERS)
+    q = CLOCK_PARAMETERS.read(request)
+    ctx = request.app.state.ctx
+    day = q.as_of or today()
     async with ctx.pool.acquire() as conn:
-        # As the case stands now: its stored closure-clock row. As known at an
-        # earlier moment: a fold of the events recorded by then.
-        stored = None if known_at is not None else await read_clock_facts(conn, case_id)
-        if stored is not None:
-            facts, version = stored
-        else:
-            state, version = await reads.case_state(conn, case_id, known_at=known_at, cache=ctx.handler.cache)
-            facts = clock_facts(state.clock, ctx.policy)
-    view = clock_on(facts, day)
+        # The service answers from the stored row or a fold (business time, known_at).
+        view, version = await reads.closure_clock(
+            conn, q.case_id, as_of=day, known_at=q.known_at, policy=ctx.policy, cache=ctx.handler.cache
+        )
     return JSONResponse(
         {
-            "case_id": case_id,
+            "case_id": q.case_id,
             "as_of": day,
             "status": view.status,
             "clock_start": view.clock_start,
@@ -82,39 +110,37 @@ async def get_closure_clock(
             "eligible_on": view.eligible_on,
             "days_remaining": view.days_remaining,
             "blocking": list(view.blocking),
+            "explanation": list(view.explanation),
             "version": version,
         }
     )
 
 
-@router.get("/closure-clock/worklist", response_model=WorklistOut, response_class=JSONResponse)
-async def closure_worklist(
-    ctx: Ctx,
-    who: Reader,
-    status: Status | None = None,
-    eligible_by: Annotated[date | None, Query(description="eligible_on on or before")] = None,
-    as_of: Annotated[date | None, Query(description="evaluation date for status (default today)")] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> JSONResponse:
-    """Cases by status and eligible date, ordered by eligible_on, keyset-paged by `cursor`."""
-    day = as_of or today()
-    if cursor is not None:
+async def closure_worklist(request: Request) -> Response:
+    """Cases by status and eligible date, ordered by eligible_on, keyset-paged by `cursor`.
+
+    Role `case_system` or `auditor`.
+    """
+    await authorize(request, READERS)
+    q = WORKLIST_PARAMETERS.read(request)
+    ctx = request.app.state.ctx
+    day = q.as_of or today()
+    if q.cursor is not None:
         try:
-            decode_cursor(cursor)
+            decode_cursor(q.cursor)
         except ValueError:
             raise Problem(422, "invalid_request", "cursor is not one this service gave out") from None
     async with ctx.pool.acquire() as conn:
         rows = await worklist(
             conn,
             as_of=day,
-            status=status,
-            eligible_by=eligible_by,
-            cursor=cursor,
-            limit=limit + 1,
+            status=q.status,
+            eligible_by=q.eligible_by,
+            cursor=q.cursor,
+            limit=q.limit + 1,
             policy=ctx.policy,
         )
-    page = rows[:limit]
+    page = rows[: q.limit]
     items = [
         {
             "case_id": r["case_id"],
@@ -127,14 +153,38 @@ async def closure_worklist(
         }
         for r in page
     ]
-    next_cursor = encode_cursor(page[-1]["eligible_on"], page[-1]["case_id"]) if len(rows) > limit else None
+    more = len(rows) > q.limit
+    next_cursor = encode_cursor(page[-1]["eligible_on"], page[-1]["case_id"]) if more else None
     return JSONResponse({"as_of": day, "items": items, "next_cursor": next_cursor})
+
+
+PLAIN_OPERATIONS = (
+    PlainOperation(
+        "GET",
+        "/cases/{case_id}/closure-clock",
+        get_closure_clock,
+        "getClosureClock",
+        TAG,
+        ClockOut,
+        ClockParameters,
+    ),
+    PlainOperation(
+        "GET",
+        "/closure-clock/worklist",
+        closure_worklist,
+        "listClosureWorklist",
+        TAG,
+        WorklistOut,
+        WorklistParameters,
+    ),
+)
 
 
 @router.post(
     "/cases/{case_id}/post-employment-services/evaluate",
     response_model=PesDecision,
     response_class=JSONResponse,
+    operation_id="evaluatePostEmploymentService",
 )
 async def evaluate_post_employment_service_request(
     case_id: CaseId,
@@ -145,5 +195,5 @@ async def evaluate_post_employment_service_request(
     """Seed 000's checklist (maintain / regain / advance) as decision support; records nothing."""
     async with ctx.pool.acquire() as conn:
         state, _ = await reads.case_state(conn, case_id, cache=ctx.handler.cache)
-    decision = evaluate_post_employment_service(body, state.clock)
+    decision = evaluate_post_employment_service(body, state.clock, as_of=today())
     return JSONResponse(decision.model_dump(mode="json"))

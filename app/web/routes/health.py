@@ -10,17 +10,18 @@ from app.service.keys import Principal
 from app.store.migrations import head_revision
 from app.web.deps import Ctx, JSONResponse, current_principal
 from app.web.problems import Problem
+from app.web.schemas import HealthOut, ReadyOut
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_class=JSONResponse)
+@router.get("/healthz", response_model=HealthOut, response_class=JSONResponse, operation_id="getHealth")
 async def healthz() -> JSONResponse:
     """The process is up."""
     return JSONResponse({"status": "ok"})
 
 
-@router.get("/readyz", response_class=JSONResponse)
+@router.get("/readyz", response_model=ReadyOut, response_class=JSONResponse, operation_id="getReadiness")
 async def readyz(ctx: Ctx) -> JSONResponse:
     """The database answers and its schema is at the migrations' head; else 503."""
     try:

@@ -13,6 +13,7 @@ from app.projections import ledger as ledger_model
 from app.service.keys import Principal
 from app.web.deps import CaseId, Ctx, JSONResponse, ProviderId, require
 from app.web.problems import Problem
+from app.web.schemas import CaseLedgerOut, ProviderLedgerOut
 
 router = APIRouter(tags=["payment ledger"])
 Reader = Annotated[Principal, Depends(require("case_system", "auditor", "provider"))]
@@ -33,7 +34,12 @@ def _decode_cursor(cursor: str) -> tuple[str, str]:
     return case_id, pba_id
 
 
-@router.get("/cases/{case_id}/ledger", response_class=JSONResponse)
+@router.get(
+    "/cases/{case_id}/ledger",
+    response_model=CaseLedgerOut,
+    response_class=JSONResponse,
+    operation_id="getCaseLedger",
+)
 async def case_ledger(case_id: CaseId, ctx: Ctx, who: Reader) -> JSONResponse:
     """Every PBA of the case with its milestones, amounts, cap left, anomalies and refused claims.
 
@@ -51,7 +57,12 @@ async def case_ledger(case_id: CaseId, ctx: Ctx, who: Reader) -> JSONResponse:
     )
 
 
-@router.get("/providers/{provider_id}/ledger", response_class=JSONResponse)
+@router.get(
+    "/providers/{provider_id}/ledger",
+    response_model=ProviderLedgerOut,
+    response_class=JSONResponse,
+    operation_id="getProviderLedger",
+)
 async def provider_ledger(
     provider_id: ProviderId,
     ctx: Ctx,
