@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.domain.policy import DEFAULT_POLICY, PolicyTable, load_policy
@@ -22,6 +22,14 @@ class Settings(BaseSettings):
         description="postgresql+asyncpg://... ; unset means the embedded PostgreSQL in data_dir",
     )
     data_dir: Path = REPO_ROOT / ".data" / "postgres"
+    # Least privilege (docs/operations.md): DATABASE_URL is the owner's, for migrate,
+    # import and rebuild; `serve` connects as the app role, through app_database_url
+    # when set (else DATABASE_URL itself; embedded: the app role on the same server).
+    # `migrate` creates the role, with app_role_password when set (else none: trust,
+    # peer or certificate authentication).
+    app_database_url: str | None = None
+    app_role: str = "caseledger_app"
+    app_role_password: SecretStr | None = None
     policy_file: Path | None = None
     pool_min_size: int = 2
     pool_max_size: int = 10
@@ -34,6 +42,12 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = 5000
     db_connect_timeout_s: float = 3.0
     log_level: str = "INFO"
+    # Signed checkpoints (docs/trust.md): with a key file the service signs one every
+    # interval; the key stays on this machine, the database never sees it.
+    checkpoint_key_file: Path | None = None
+    checkpoint_dir: Path | None = None
+    checkpoint_interval_seconds: float = Field(default=60.0, gt=0)
+    checkpoint_origin: str = "caseledger.local/ledger"
 
     def policy_table(self) -> PolicyTable:
         """The agency's policy file when one is configured, else the built-in table.
@@ -42,6 +56,10 @@ class Settings(BaseSettings):
         never judge the same events by different rules.
         """
         return load_policy(self.policy_file) if self.policy_file else DEFAULT_POLICY
+
+    def policy_id(self) -> str:
+        """The name the policy table's versions carry in the checkpoint tree."""
+        return self.policy_file.stem if self.policy_file else "default"
 
 
 @lru_cache(maxsize=1)

@@ -3,6 +3,11 @@
 The server is the embedded one (`.data/test-postgres`) unless TEST_DATABASE_URL
 names another, e.g. PostgreSQL 15 at 127.0.0.1:5432. Each session creates its
 own database there and drops it at the end, so runs never see each other.
+
+Least privilege (issue 12): databases are migrated as the owner (the server URL's
+user); `pool` and `api` connect as the app role (`caseledger_app`), so the whole
+suite proves the service works with the app role's grants. A test that tampers as
+the owner (disables a trigger, rewrites rows) takes `owner_pool` or `fresh`.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from app.service.keys import create_key
 from app.settings import REPO_ROOT, Settings
 from app.store.db import connect, create_pool
 from app.store.migrations import upgrade_to_head
+from app.store.privileges import app_role_url
 
 
 def _server_url() -> str:
@@ -90,19 +96,35 @@ async def databases(server_url: str) -> AsyncIterator[Databases]:
 
 @pytest.fixture(scope="session")
 async def database_url(databases: Databases) -> str:
+    """The session database's owner URL: what migrate, import and rebuild run with."""
     return await databases.create()
 
 
 @pytest.fixture(scope="session")
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await create_pool(database_url, min_size=1, max_size=20)
+def app_database_url(database_url: str) -> str:
+    """The same database as the app role: what the service connects with."""
+    return app_role_url(database_url)
+
+
+@pytest.fixture(scope="session")
+async def pool(app_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """The service's pool: the app role, which can read and append but not rewrite."""
+    p = await create_pool(app_database_url, min_size=1, max_size=20)
+    yield p
+    await p.close()
+
+
+@pytest.fixture(scope="session")
+async def owner_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """The owner of the session database's tables, for tests that tamper as a DBA could."""
+    p = await create_pool(database_url, min_size=1, max_size=4)
     yield p
     await p.close()
 
 
 @pytest.fixture
 async def fresh(databases: Databases) -> AsyncIterator[tuple[str, asyncpg.Pool]]:
-    """A database of its own for a test that counts or rewrites whole tables."""
+    """A database of its own for a test that counts or rewrites whole tables (as the owner)."""
     url = await databases.create()
     pool = await create_pool(url, min_size=1, max_size=4)
     yield url, pool
@@ -143,9 +165,11 @@ class Api:
 
 
 async def make_api(database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Api]:
+    """The app on `database_url`'s database, connected as the app role whoever owns the URL."""
     from app.web.app import create_app
 
-    app = create_app(Settings(database_url=database_url), database_url=database_url)
+    app_url = app_role_url(database_url)
+    app = create_app(Settings(database_url=app_url), database_url=app_url)
     keys = {}
     async with pool.acquire() as conn:
         for role in ("case_system", "auditor", "admin"):
@@ -157,8 +181,8 @@ async def make_api(database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Api]:
 
 
 @pytest.fixture(scope="session")
-async def api(database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Api]:
-    async for a in make_api(database_url, pool):
+async def api(app_database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Api]:
+    async for a in make_api(app_database_url, pool):
         yield a
 
 

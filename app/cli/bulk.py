@@ -85,9 +85,31 @@ def rebuild_command(
     typer.echo(report.text())
 
 
-def verify_command() -> None:
-    """Check every case's hash chain (exit 1 and the broken cases when any breaks)."""
+def verify_command(
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(
+            file_okay=False, exists=True, help="folder of signed .checkpoint files"
+        ),
+    ] = None,
+    public_key: Annotated[
+        Path | None, typer.Option(dir_okay=False, exists=True, help="the checkpoint key's FILE.pub")
+    ] = None,
+) -> None:
+    """Check every case's hash chain (exit 1 and the broken cases when any breaks).
+
+    With --checkpoints and --public-key: also every signed checkpoint, each against
+    the next, and that the events still produce them (`verify-checkpoints`).
+    """
     from app.ops.verify import verify_all
+
+    if (checkpoints is None) != (public_key is None):
+        typer.echo("error: --checkpoints and --public-key go together", err=True)
+        raise typer.Exit(2)
+    if checkpoints is not None and public_key is not None:
+        from app.cli.trust import verify_checkpoints_command
+
+        verify_checkpoints_command(checkpoints, public_key)
 
     with progress_bar("verify (cases)", with_pool(_count_cases)) as advance:
         report = with_pool(lambda pool: verify_all(pool, progress=advance))

@@ -1,19 +1,20 @@
 """`caseledger`: the command line. Each module of this package registers its commands here.
 
-serve and migrate (`server`), API keys (`keys`), import, rebuild and verify (`bulk`).
+serve and migrate (`server`), API keys (`keys`), import, rebuild and verify (`bulk`),
+signed checkpoints and offline bundles (`trust`).
 """
 
 from __future__ import annotations
 
 import typer
 
-from app.cli import bulk, keys, server
+from app.cli import bulk, keys, server, trust
 
 
 def build_cli() -> typer.Typer:
     """The whole command tree, every command registered (tests invoke it with CliRunner)."""
     cli = typer.Typer(help="caseledger: closure clock and PBA payment ledger", no_args_is_help=True)
-    for module in (server, keys, bulk):
+    for module in (server, keys, bulk, trust):
         module.register(cli)
     return cli
 

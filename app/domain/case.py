@@ -13,9 +13,11 @@ from datetime import date
 
 from pydantic import TypeAdapter
 
+from app.domain.business_time import facts_as_of
 from app.domain.clock import (
     ClockState,
     ClockView,
+    clock_as_of,
     decide_clock,
     evaluate_clock,
     evolve_clock,
@@ -32,7 +34,9 @@ from app.events import EventData, EventRetracted
 # 2: ClockState keeps jobs and authorizations in dicts by id, with the rule (b) and (c)
 #    indexes of the clock start; the ledger keeps the payments of milestone
 #    pre-authorizations only.
-FOLD_VERSION = 2
+# 3: business time: ClockState keeps the facts it folded (`log`) and their latest business
+#    date (`latest_on`), so rules that name a date judge the case as it stood on it.
+FOLD_VERSION = 3
 
 
 @quick_init
@@ -75,7 +79,14 @@ def replay(facts: Sequence[Fact]) -> CaseState:
     return state
 
 
+def replay_as_of(facts: Sequence[Fact], as_of: date) -> CaseState:
+    """The case as it stood on `as_of` (business time): the facts dated up to it, replayed.
+    Retractions have no business date: a retracted event never happened on any date."""
+    return replay(facts_as_of(facts, as_of))
+
+
 def clock_view(state: CaseState, as_of: date, policy: PolicyTable) -> ClockView:
+    """The clock on `as_of`, judged on the case as it stood that day."""
     return evaluate_clock(state.clock, as_of, policy)
 
 
@@ -100,11 +111,13 @@ def decide_case(state: CaseState, event: EventData, policy: PolicyTable) -> Refu
             code="case_not_found",
         )
 
-    closed = state.clock.closed
-    closed_successfully = closed is not None and closed.outcome == "successful"
-
     def clock_on(day: date) -> tuple[str, date | None]:
-        view = evaluate_clock(state.clock, day, policy, as_if_open=closed_successfully)
+        """The clock on `day` as the case stood then (4.6 judges reached_on so); a case
+        closed successfully by then is judged by the clock it was closed on."""
+        then = clock_as_of(state.clock, day)
+        closed = then.closed
+        as_if_open = closed is not None and closed.outcome == "successful"
+        view = evaluate_clock(then, day, policy, as_if_open=as_if_open)
         return view.status, view.eligible_on
 
     return decide_clock(state.clock, event, policy) or decide_ledger(

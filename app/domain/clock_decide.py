@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from app.domain.clock_as_of import clock_as_of, evaluate_clock
 from app.domain.clock_evolve import IGNORED_BY_CLOCK
 from app.domain.clock_state import (
     ClockState,
@@ -18,7 +19,6 @@ from app.domain.clock_state import (
     in_employment_follow_up,
     ipe_categories,
 )
-from app.domain.clock_view import evaluate_clock
 from app.domain.facts import Refusal
 from app.domain.policy import PolicyTable
 from app.events import (
@@ -146,7 +146,8 @@ def _follow_up_cancelled(state: ClockState, event: Any, _: PolicyTable) -> Refus
 
 
 def _closure(state: ClockState, event: Any, policy: PolicyTable) -> Refusal | None:
-    """3.6: a successful closure needs the clock to be eligible on the closure date."""
+    """3.6: a successful closure needs the clock to be eligible on the closure date, judged
+    on the case as it stood that day (a job that ended later was current then)."""
     assert isinstance(event, CaseClosed)
     if event.outcome != "successful":
         return None
@@ -172,27 +173,59 @@ def _authorization_issued(state: ClockState, event: Any, _: PolicyTable) -> Refu
             "authorization_already_issued",
             f"Authorization {event.authorization_id} was already issued; an authorization_id is used once.",
         )
-    if event.post_employment and event.service_category not in ipe_categories(state):
+    why = post_employment_reason(state, event)
+    if why is not None and event.service_category not in ipe_categories(state):
         return Refusal(
             "pes_category_not_on_ipe",
-            f"Post-employment authorization {event.authorization_id} is in category "
-            f"{event.service_category}, which is not on the IPE: record an IPEAmended adding "
-            f"{event.service_category} first.",
+            f"Authorization {event.authorization_id} is a post-employment service ({why}) in "
+            f"category {event.service_category}, which is not on the IPE: adding a service in a "
+            "category that was not previously on the IPE as a post-employment service requires "
+            f"an amendment, so record an IPEAmended adding {event.service_category} first. "
+            "(A PBA milestone pre-authorization and the supported-employment M4 authorization "
+            "are not post-employment services and need no amendment.)",
         )
     return None
 
 
+def post_employment_reason(state: ClockState, event: AuthorizationIssued) -> str | None:
+    """Why `event` authorizes a post-employment service, or None when it does not.
+
+    Policy item 1: "All services provided from employment outcome (date a client starts
+    a job) until the case is closed are post-employment services", so a service that
+    starts on or after the outcome in effect on its start date, in Employment Follow-up,
+    is one whether or not the case system sets `post_employment`. Not services on the
+    IPE, so never post-employment: a PBA milestone pre-authorization (`pba_id`: the
+    provider's payment for a phase of placement, "payment in full for all services
+    delivered during that phase") and supported employment's M4 authorization (`m4`:
+    the service whose end, the transition to extended services, starts the SE clock).
+    """
+    if event.post_employment:
+        return "flagged post_employment"
+    if event.pba_id is not None or event.m4:
+        return None
+    then = clock_as_of(state, event.start_date)
+    if then.outcome is None or not in_employment_follow_up(then) or then.closed is not None:
+        return None
+    return (
+        f"its service starts on {event.start_date}, on or after the employment outcome of "
+        f"{then.outcome.on}: all services from the employment outcome until the case is closed "
+        "are post-employment services"
+    )
+
+
 def _authorization_paid(state: ClockState, event: Any, _: PolicyTable) -> Refusal | None:
+    """A payment needs an issued authorization and a date on or after its service starts.
+    A cancelled authorization is still paid: a late invoice for service given before the
+    cancellation; it counts under rule (c) at its latest payment (contract 3.3)."""
     assert isinstance(event, AuthorizationPaid)
     authorization = find_authorization(state, event.authorization_id)
     if authorization is None:
         return _unknown_authorization(event.authorization_id, "paid")
-    if authorization.cancelled is not None:
+    if event.payment_date < authorization.start_date:
         return Refusal(
-            "authorization_cancelled",
-            f"Authorization {event.authorization_id} was cancelled on "
-            f"{authorization.cancelled.on} and cannot be paid; record payments before "
-            "cancelling, or retract the cancellation.",
+            "payment_before_authorization_start",
+            f"Authorization {event.authorization_id} cannot be paid on {event.payment_date}, "
+            f"before its service starts on {authorization.start_date}.",
         )
     return None
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from app.domain.business_time import business_date
 from app.domain.clock_state import (
     Authorization,
     ClockState,
     Closure,
     Dated,
     Job,
+    Logged,
     in_employment_follow_up,
 )
 from app.domain.clock_view import clock_start, holds_by_end_date, rule_c_date
@@ -37,9 +39,17 @@ from app.events import (
 
 def evolve_clock(state: ClockState, fact: Fact) -> ClockState:
     """The state after `fact`; events the clock does not care about (PBA events,
-    EventRetracted, whose effect the case layer applies by re-folding) leave it as it is."""
+    EventRetracted, whose effect the case layer applies by re-folding) leave it as it is.
+    Every fact the clock folds is kept in `log`, with the latest business date seen."""
     step = _EVOLVERS.get(fact.data.TYPE)
-    return state if step is None else step(state, fact)
+    if step is None:
+        return state
+    on = business_date(fact.data)
+    latest = state.latest_on
+    if on is not None and (latest is None or on > latest):
+        latest = on
+    logged = Logged(fact.event_id, fact.version, fact.data)
+    return step(state, fact).changed(log=(*state.log, logged), latest_on=latest)
 
 
 def _dated(fact: Fact, on: date) -> Dated:

@@ -2,11 +2,12 @@
 
 The state keeps facts, not conclusions: dates with the event that recorded them
 and its stream version (the tie-break of contract 3.1). Which date starts the
-clock, and the status, are computed on demand by `clock_view.evaluate_clock`
+clock, and the status, are computed on demand by `clock_as_of.evaluate_clock`
 for an evaluation date, so the state never depends on "today".
 
-Every field is a str, int, bool, date, UUID, None, a tuple, a dict[str, ...] or
-a nested frozen dataclass, so the lead can store it as a JSON snapshot through
+Every field is a str, int, bool, date, UUID, None, a tuple, a dict[str, ...], a
+nested frozen dataclass or an event payload (`facts.SnapshotEvent`: stored as its
+type name and JSON payload), so the lead can store it as a JSON snapshot through
 `pydantic.TypeAdapter(ClockState)` and read back an equal state. Sets are kept
 as sorted tuples: the same state always gives the same JSON bytes.
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID
 
+from app.domain.facts import SnapshotEvent
 from app.domain.frozen import quick_init
 
 
@@ -105,6 +107,17 @@ class Closure:
 
 @quick_init
 @dataclass(frozen=True, slots=True)
+class Logged:
+    """A fact the clock folded, as its log keeps it (see `ClockState.log`): no recording
+    time, which no fold reads and which the append path learns only after deciding."""
+
+    event_id: UUID
+    version: int
+    data: SnapshotEvent
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
 class ClockState:
     """The fold of one case's stream as the closure clock sees it.
 
@@ -122,6 +135,12 @@ class ClockState:
     under rule (c). A rule (c) date only ever moves later (the latest payment
     flagged paid in full, or for a cancelled authorization its latest payment),
     so keeping the latest one is enough.
+
+    `log` keeps the facts folded so far, in stream order, and `latest_on` the latest
+    business date among them (`app.domain.business_time`): a rule that names an
+    earlier date judges the case as it stood then by re-folding the facts dated up
+    to it (`clock_as_of.clock_as_of`), and on or after `latest_on` nothing is left
+    out, so the state itself answers.
     """
 
     opened: bool = False
@@ -136,6 +155,8 @@ class ClockState:
     closed: Closure | None = None
     rule_b_authorizations: tuple[str, ...] = ()
     rule_c_authorization: str | None = None
+    log: tuple[Logged, ...] = ()
+    latest_on: date | None = None
 
 
 def initial_clock_state() -> ClockState:

@@ -27,6 +27,7 @@ from app.domain.clock_state import (
 )
 from app.domain.frozen import quick_init
 from app.domain.policy import PolicyTable
+from app.domain.policy_history import eligible_on_moves
 
 RULE_EMPLOYMENT_OUTCOME = "a_employment_outcome"
 RULE_NOT_PAID_IN_FULL = "b_authorization_not_paid_in_full"
@@ -45,6 +46,7 @@ class ClockView:
     eligible_on: date | None
     days_remaining: int | None
     blocking: tuple[str, ...]
+    explanation: tuple[str, ...] = ()
 
 
 def status_on(phase: str, clock_start: date | None, eligible_on: date | None, as_of: date) -> str:
@@ -67,7 +69,10 @@ class ClockFacts:
     The closure-clock read model stores exactly this; `clock_on` turns it into
     the view for any date, so the stored row and a fold of the events answer
     alike. `holds` (in Employment Follow-up) says what holds the clock start;
-    `reason` (any other phase) says why there is no running clock.
+    `reason` (any other phase) says why there is no running clock. `latest_on` is
+    the latest business date of the facts folded: the stored row answers for any
+    `as_of` on or after it, an earlier `as_of` needs a fold of the facts dated up
+    to it (None: unknown, always fold).
     """
 
     phase: str
@@ -77,18 +82,11 @@ class ClockFacts:
     eligible_on: date | None
     holds: tuple[str, ...]
     reason: str | None
+    latest_on: date | None = None
 
-
-def evaluate_clock(
-    state: ClockState, as_of: date, policy: PolicyTable, *, as_if_open: bool = False
-) -> ClockView:
-    """The closure clock as of `as_of`. A closed case keeps showing the clock it had.
-
-    `as_if_open` judges a closed case by the clock it had when it closed: a
-    provider's successful placement reached before or after a successful
-    closure is judged against that clock, not against "closed".
-    """
-    return clock_on(clock_facts(state, policy, as_if_open=as_if_open), as_of)
+    def answers_for(self, as_of: date) -> bool:
+        """Whether these facts are the clock as the case stood on `as_of` (business time)."""
+        return self.latest_on is not None and as_of >= self.latest_on
 
 
 def clock_facts(state: ClockState, policy: PolicyTable, *, as_if_open: bool = False) -> ClockFacts:
@@ -97,7 +95,7 @@ def clock_facts(state: ClockState, policy: PolicyTable, *, as_if_open: bool = Fa
     phase = open_ if as_if_open or state.closed is None else "closed"
     start = clock_start(state) if open_ == "in_follow_up" else None
     if start is None:
-        return ClockFacts(phase, None, None, None, None, (), _no_clock_reason(state))
+        return ClockFacts(phase, None, None, None, None, (), _no_clock_reason(state), state.latest_on)
     in_follow_up = phase == "in_follow_up"
     return ClockFacts(
         phase=phase,
@@ -105,22 +103,31 @@ def clock_facts(state: ClockState, policy: PolicyTable, *, as_if_open: bool = Fa
         clock_start_rule=start.rule,
         clock_start_event_id=start.event_id,
         eligible_on=eligible_on_for(start.on, policy),
-        holds=tuple(_holding(state, start.on)) if in_follow_up else (),
+        holds=(
+            *(_holding(state, start.on) if in_follow_up else _closed_on_clock(state)),
+            # An adoption that moved this clock's eligible date says so (docs/policy.md).
+            *eligible_on_moves(start.on, policy),
+        ),
         reason=None if in_follow_up else _no_clock_reason(state),
+        latest_on=state.latest_on,
     )
 
 
 def clock_on(facts: ClockFacts, as_of: date) -> ClockView:
-    """The clock on `as_of`: status, days remaining, and only what holds the clock start
-    or blocks eligibility (nothing once eligible)."""
+    """The clock on `as_of` (for facts that are the case as it stood then, see
+    `ClockFacts.answers_for`): status, days remaining, what still blocks eligibility
+    (`blocking`: the time left, or why there is no clock; nothing once eligible or
+    closed) and what explains the clock (`explanation`: the facts that hold its start,
+    or why there is none)."""
     start, eligible_on = facts.clock_start, facts.eligible_on
     status = status_on(facts.phase, start, eligible_on, as_of)
     days = None
     if eligible_on is not None and status != "closed":
         days = max((eligible_on - as_of).days, 0)
+    explanation = (*facts.holds, facts.reason) if facts.reason else facts.holds
     if status in ("waiting", "running") and start and eligible_on:
-        blocking: tuple[str, ...] = (*facts.holds, _time_left(status, start, eligible_on, as_of))
-    elif status == "eligible":
+        blocking: tuple[str, ...] = (_time_left(status, start, eligible_on, as_of),)
+    elif status in ("eligible", "closed"):
         blocking = ()
     else:
         blocking = (facts.reason or "",)
@@ -133,6 +140,7 @@ def clock_on(facts: ClockFacts, as_of: date) -> ClockView:
         eligible_on=eligible_on,
         days_remaining=days,
         blocking=blocking,
+        explanation=explanation,
     )
 
 
@@ -292,6 +300,14 @@ def _holding(state: ClockState, on: date) -> list[str]:
     if state.supported_employment and m4 is not None and m4.on == on:
         holding.append(_m4_candidate(m4).holds)
     return holding
+
+
+def _closed_on_clock(state: ClockState) -> tuple[str, ...]:
+    """A closed case's explanation keeps what held the clock start it was closed on."""
+    closed = state.closed
+    if closed is None or closed.clock_start is None:
+        return ()
+    return (closed.clock_start.holds,)
 
 
 def _time_left(status: str, start: date, eligible_on: date, as_of: date) -> str:

@@ -4,9 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated, Any
 from uuid import UUID
 
+from pydantic import PlainSerializer, PlainValidator
+
+from app.events.registry import parse_event
 from app.events.types import EventData
+
+
+def _stored(event: EventData) -> dict[str, Any]:
+    return {"type": event.TYPE, "data": event.to_json_dict()}
+
+
+def _restored(value: Any) -> EventData:
+    if isinstance(value, EventData):
+        return value
+    return parse_event(value["type"], value["data"])
+
+
+# An event payload as a snapshot stores it: its stable type name and its JSON payload,
+# parsed back into its model (the base class alone would serialize as `{}`).
+SnapshotEvent = Annotated[EventData, PlainValidator(_restored), PlainSerializer(_stored)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,24 @@
-"""The per-case hash chain: each event's hash covers the previous hash and its own content.
+"""The per-case hash chain and the one canonical form of what it hashes.
 
-The canonical content is sorted-key JSON of exactly what the store keeps, with
-`recorded_at` as a fixed-width UTC timestamp, so `verify` recomputes the same
-bytes from the stored row and any row changed behind the service's back shows.
+Each event's hash covers the previous hash and its own content: sorted-key JSON
+of exactly what the store keeps, with `recorded_at` as a fixed-width UTC
+timestamp, so `verify` recomputes the same bytes from the stored row and any
+row changed behind the service's back shows.
+
+"Exactly what the store keeps" needs one more step: PostgreSQL's jsonb stores
+numbers as `numeric` and gives them back in its own spelling (`-0.0` comes back
+as `0.0`, `1e16` as the integer `10000000000000000`). `canonical_json` rewrites a
+value the way a jsonb round trip would, before it is hashed and before it is
+stored, so a stored row read back hashes as it did when it was written. What
+cannot round-trip (NaN, infinities) is refused with `NotCanonical`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
@@ -16,6 +26,37 @@ from uuid import UUID
 import orjson
 
 GENESIS = "0" * 64
+# orjson reads an integer in this range back as an int, any other as a float.
+_INT_READ_BACK = range(-(2**63), 2**64)
+
+
+class NotCanonical(ValueError):
+    """A JSON value that PostgreSQL could not store and give back unchanged."""
+
+
+def canonical_json(value: Any) -> Any:
+    """`value` as it reads back from a jsonb column: the form that is hashed and stored."""
+    if isinstance(value, dict):
+        return {key: canonical_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [canonical_json(item) for item in value]
+    if isinstance(value, float):
+        return _canonical_float(value)
+    return value
+
+
+def _canonical_float(number: float) -> float | int:
+    """jsonb keeps the decimal text of the shortest repr and prints it without exponent."""
+    if not math.isfinite(number):
+        raise NotCanonical(f"{number!r} is not a JSON number")
+    if number == 0:
+        return 0.0  # numeric has no negative zero
+    text = repr(number)
+    if "e" in text and number.is_integer():
+        whole = int(Decimal(text))  # 1e16 comes back as the integer 10000000000000000
+        if whole in _INT_READ_BACK:
+            return whole
+    return number
 
 
 @lru_cache(maxsize=4096)
@@ -36,6 +77,11 @@ def event_hash(
     metadata: dict[str, Any],
     recorded_at: datetime,
 ) -> str:
+    """SHA-256 of the previous hash and the event's canonical content.
+
+    `data` and `metadata` must already be in `canonical_json` form (the append
+    path stores that form; a row read from the store is in it by construction).
+    """
     content = orjson.dumps(
         {
             "case_id": case_id,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -90,7 +90,9 @@ class Job:
 @dataclass(frozen=True, slots=True)
 class Claim:
     """A recorded milestone claim. `repeat_of` is the event id of the earlier claim of the
-    same milestone on the same PBA: a re-placement after a job loss, which earns nothing."""
+    same milestone on the same PBA: a re-placement after a job loss, which earns nothing.
+    `recorded_at` says which policy versions were known when it was recorded (it is
+    priced by those, docs/policy.md); None in a snapshot taken before it was kept."""
 
     event_id: UUID
     milestone: Milestone
@@ -98,6 +100,7 @@ class Claim:
     authorization_id: str
     job_id: str | None = None
     repeat_of: UUID | None = None
+    recorded_at: datetime | None = None
 
 
 @quick_init
@@ -193,6 +196,7 @@ def _milestone_reached(state: LedgerState, fact: Fact) -> LedgerState:
         authorization_id=e.authorization_id,
         job_id=e.job_id,
         repeat_of=earlier.event_id if earlier is not None else None,
+        recorded_at=fact.recorded_at,
     )
     return _with_pba(
         state,

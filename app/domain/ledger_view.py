@@ -1,8 +1,10 @@
 """The payment ledger as a provider, a counselor or an auditor reads it (contract 4.1, 4.7).
 
 Prices are computed here, not stored: each milestone is priced by the policy table in
-force on its `reached_on`, so an agency's rate change applies from its effective date
-and replaying history gives the same amounts.
+force on its `reached_on` as known when it was recorded, and a later adoption that
+changes that price shows as an adjustment line (`app.domain.ledger_pricing`), so an
+agency's rate change applies from its effective date and replaying history gives
+the same amounts.
 
 The cap: the policy says "A maximum of $3,800 will be paid per consumer"; the contract
 says per consumer per PBA. Read with the policy's FAQ (a new PBA is started "so the
@@ -21,12 +23,12 @@ from typing import Any
 from uuid import UUID
 
 from app.domain.frozen import quick_init
+from app.domain.ledger_pricing import AdjustmentLine, PricedPba, price_pba
 from app.domain.ledger_state import Authorization, Claim, LedgerState, Payment, Pba
 from app.domain.policy import PolicyTable
 
 CENTS = Decimal("0.01")
 ZERO = Decimal("0.00")
-REPLACEMENT = "re-placed by the provider with no additional payment"
 
 
 def money(amount: Decimal) -> str:
@@ -98,6 +100,7 @@ class PbaLedger:
     cap: Decimal
     cap_left: Decimal
     anomalies: tuple[str, ...]
+    adjustments: tuple[AdjustmentLine, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON, as `MilestoneLine.to_json`; the keys in field order."""
@@ -117,6 +120,8 @@ class PbaLedger:
             "cap": money(self.cap),
             "cap_left": money(self.cap_left),
             "anomalies": list(self.anomalies),
+            # Only when an adoption changed a recorded price: rows without one read as before.
+            **({"adjustments": [a.to_json() for a in self.adjustments]} if self.adjustments else {}),
         }
 
 
@@ -143,8 +148,9 @@ def _total(amounts: Iterable[Decimal]) -> Decimal:
 
 
 def _pba_ledger(pba: Pba, auths: dict[str, Authorization], policy: PolicyTable) -> PbaLedger:
-    lines = _lines(pba, auths, policy)
-    earned = _total(line.amount for line in lines)
+    priced = price_pba(pba, policy)
+    lines = _lines(pba, auths, priced)
+    earned = _total(priced.now)  # the lines as recorded plus their adjustments
     cap = policy.pba_cap(pba.claims[-1].reached_on if pba.claims else pba.opened_on).quantize(CENTS)
     return PbaLedger(
         pba_id=pba.pba_id,
@@ -161,26 +167,31 @@ def _pba_ledger(pba: Pba, auths: dict[str, Authorization], policy: PolicyTable) 
         cap=cap,
         cap_left=max(ZERO, cap - earned),
         anomalies=_anomalies(pba, lines, auths),
+        adjustments=priced.adjustments,
     )
 
 
-def _lines(pba: Pba, auths: dict[str, Authorization], policy: PolicyTable) -> tuple[MilestoneLine, ...]:
+def _lines(pba: Pba, auths: dict[str, Authorization], priced: PricedPba) -> tuple[MilestoneLine, ...]:
     lines: list[MilestoneLine] = []
     shown: set[str] = set()  # authorizations whose money an earlier line shows
-    earned = ZERO
-    for claim in pba.claims:
-        rate, amount, note = _price(pba, claim, earned, policy)
+    for claim, (rate, amount, note), now in zip(pba.claims, priced.lines, priced.now, strict=True):
         first = claim.authorization_id not in shown
         shown.add(claim.authorization_id)
         auth = auths.get(claim.authorization_id) if first else None
-        lines.append(_line(claim, rate, amount, note, auth))
-        earned += amount
+        lines.append(_line(claim, rate, amount, note, auth, now))
     return tuple(lines)
 
 
 def _line(
-    claim: Claim, rate: Decimal, amount: Decimal, note: str | None, auth: Authorization | None
+    claim: Claim,
+    rate: Decimal,
+    amount: Decimal,
+    note: str | None,
+    auth: Authorization | None,
+    amount_now: Decimal,
 ) -> MilestoneLine:
+    """`amount` as recorded; `outstanding` is what the amount as known now (its
+    adjustments counted) still lacks."""
     paid = auth.paid.quantize(CENTS) if auth is not None else ZERO
     authorized = auth.amount if auth is not None and auth.cancelled_on is None else ZERO
     return MilestoneLine(
@@ -193,39 +204,8 @@ def _line(
         note=note,
         authorized=authorized.quantize(CENTS),
         paid=paid,
-        outstanding=max(ZERO, amount - paid),
+        outstanding=max(ZERO, amount_now - paid),
     )
-
-
-def _price(
-    pba: Pba, claim: Claim, earned_before: Decimal, policy: PolicyTable
-) -> tuple[Decimal, Decimal, str | None]:
-    """(rate, amount earned, note): the rate in force on reached_on, limited by the cap left."""
-    rate = policy.milestone_rate(claim.milestone, claim.reached_on).quantize(CENTS)
-    if claim.repeat_of is not None:
-        return rate, ZERO, _repeat_note(pba, claim.repeat_of, claim.milestone)
-    cap = policy.pba_cap(claim.reached_on).quantize(CENTS)
-    left = max(ZERO, cap - earned_before)
-    if rate <= left:
-        return rate, rate, None
-    return (
-        rate,
-        left,
-        (
-            f"limited to the {money(left)} left under the cap of {money(cap)} per consumer per PBA "
-            f"in force on {claim.reached_on} (rate {money(rate)})"
-        ),
-    )
-
-
-def _repeat_note(pba: Pba, repeat_of: UUID, milestone: str) -> str:
-    earlier = next(c for c in pba.claims if c.event_id == repeat_of)
-    when = (
-        f"the {milestone} of PBA {pba.pba_id} was earned on {earlier.reached_on} (event {earlier.event_id})"
-    )
-    if milestone == "job_hire":
-        return f"{REPLACEMENT}: {when} and the consumer lost that job"
-    return f"paid once per provider, per open PBA: {when}"
 
 
 def _anomalies(

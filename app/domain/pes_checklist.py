@@ -16,10 +16,12 @@ with the employment outcome's job.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, StrictBool, model_validator
 
+from app.domain.clock_as_of import clock_as_of
 from app.domain.clock_state import (
     ClockState,
     current_jobs,
@@ -145,8 +147,13 @@ class PesDecision(BaseModel):
     considerations: list[str]
 
 
-def evaluate_post_employment_service(request: PesRequest, state: ClockState) -> PesDecision:
-    """The checklist's answer for this case as it stands; records nothing."""
+def evaluate_post_employment_service(
+    request: PesRequest, state: ClockState, as_of: date | None = None
+) -> PesDecision:
+    """The checklist's answer for this case as it stands on `as_of` (business time: events
+    dated later have not happened yet; None: every event folded); records nothing."""
+    if as_of is not None:
+        state = clock_as_of(state, as_of)
     if is_closed(state):
         return _decision(False, "open_new_case", [CLOSED, NEW_CASE])
     if not in_employment_follow_up(state):

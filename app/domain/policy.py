@@ -3,14 +3,20 @@
 Agencies configure these (the contract calls each one a default); a rule asks
 the table for the version in force on the date that matters to it, so a rate
 change applies from its effective date and history replays identically.
+
+The table is recorded history too (docs/policy.md): each version is adopted at a
+moment by someone (`Adoption`), and a table built from adoptions keeps them, so
+`as_known_at(moment)` gives the table the service used at that moment. A table
+without adoptions (the built-in one, a file, a test's) is the same at every moment.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -32,14 +38,55 @@ class PolicyVersion:
 
 
 @dataclass(frozen=True, slots=True)
+class Adoption:
+    """A version as adopted: its number in the chain (1, 2, ...), when and by whom."""
+
+    number: int
+    adopted_at: datetime
+    adopted_by: str
+    version: PolicyVersion
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyTable:
+    """The versions in force by effective date; `adoptions`, when the table was built from
+    recorded history (`from_adoptions`), the adoptions it is made of, in adoption order."""
+
     versions: tuple[PolicyVersion, ...] = field(default_factory=tuple)
+    adoptions: tuple[Adoption, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.versions:
             raise ValueError("a policy table needs at least one version")
         ordered = tuple(sorted(self.versions, key=lambda v: v.effective_from))
         object.__setattr__(self, "versions", ordered)
+
+    @classmethod
+    def from_adoptions(cls, adoptions: tuple[Adoption, ...]) -> PolicyTable:
+        """The table the adoptions make: a later adoption with the same effective date
+        replaces the earlier version of that date."""
+        by_start = {a.version.effective_from: a.version for a in adoptions}
+        return cls(tuple(by_start.values()), adoptions)
+
+    def through(self, count: int) -> PolicyTable:
+        """The table of the first `count` adoptions (at least the first); itself without adoptions."""
+        count = max(1, count)
+        if not self.adoptions or count >= len(self.adoptions):
+            return self
+        return PolicyTable.from_adoptions(self.adoptions[:count])
+
+    def known_count(self, moment: datetime | None) -> int:
+        """How many adoptions were made by `moment` (None: before any, e.g. a claim
+        stored before the policy was recorded, which the first version priced)."""
+        if moment is None:
+            return 1
+        return sum(1 for a in self.adoptions if a.adopted_at <= moment)
+
+    def as_known_at(self, moment: datetime | None) -> PolicyTable:
+        """The table as the service knew it at `moment` (None or a table without adoptions: itself)."""
+        if not self.adoptions:
+            return self
+        return self.through(self.known_count(moment))
 
     def in_force_on(self, on: date) -> PolicyVersion:
         """The version whose effective date is the latest one not after `on`."""
@@ -103,14 +150,80 @@ DEFAULT_POLICY = PolicyTable(
 def load_policy(path: Path) -> PolicyTable:
     """Read an agency's table: a JSON list of versions shaped like DEFAULT_POLICY's rows."""
     rows: list[dict[str, Any]] = json.loads(path.read_text())
-    return PolicyTable(
-        tuple(
-            policy_version(
-                date.fromisoformat(row["effective_from"]),
-                closure_wait_days=int(row["closure_wait_days"]),
-                rates={k: Decimal(str(v)) for k, v in row["milestone_rates"].items()},
-                pba_cap=Decimal(str(row["pba_cap_per_consumer"])),
-            )
-            for row in rows
-        )
+    return PolicyTable(tuple(version_from_row(row) for row in rows))
+
+
+ROW_KEYS = frozenset({"effective_from", "closure_wait_days", "milestone_rates", "pba_cap_per_consumer"})
+CENTS = Decimal("0.01")
+MAX_WAIT_DAYS = 3650
+
+
+def version_from_row(row: Mapping[str, Any]) -> PolicyVersion:
+    """One row of the policy file (or of an adoption's body); ValueError says what is wrong."""
+    if not isinstance(row, Mapping) or set(row) != ROW_KEYS:
+        raise ValueError(f"a policy row has exactly the fields {sorted(ROW_KEYS)}")
+    rates = row["milestone_rates"]
+    if not isinstance(rates, Mapping) or set(rates) != set(MILESTONE_ORDER):
+        raise ValueError(f"milestone_rates names exactly {list(MILESTONE_ORDER)}")
+    days = row["closure_wait_days"]
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_WAIT_DAYS:
+        raise ValueError(f"closure_wait_days is a whole number of days from 1 to {MAX_WAIT_DAYS}")
+    try:
+        effective_from = date.fromisoformat(str(row["effective_from"]))
+    except ValueError:
+        raise ValueError("effective_from is a date, YYYY-MM-DD") from None
+    return policy_version(
+        effective_from,
+        closure_wait_days=days,
+        rates={name: _amount(f"milestone_rates.{name}", rates[name]) for name in MILESTONE_ORDER},
+        pba_cap=_amount("pba_cap_per_consumer", row["pba_cap_per_consumer"]),
     )
+
+
+def _amount(name: str, value: Any) -> Decimal:
+    """Dollars and cents, not negative, at most 1e9: given as a string or a number."""
+    try:
+        amount = (
+            Decimal(str(value))
+            if isinstance(value, str | int | float) and not isinstance(value, bool)
+            else None
+        )
+    except InvalidOperation:
+        amount = None
+    if (
+        amount is None
+        or not amount.is_finite()
+        or amount < 0
+        or amount >= 10**9
+        or amount != amount.quantize(CENTS)
+    ):
+        raise ValueError(f'{name} is an amount in dollars and cents, e.g. "1000.00"')
+    return amount.quantize(CENTS)
+
+
+def version_record(version: PolicyVersion) -> dict[str, Any]:
+    """The canonical JSON form of a version: what is stored, listed and hashed."""
+    return {
+        "effective_from": version.effective_from.isoformat(),
+        "closure_wait_days": version.closure_wait_days,
+        "milestone_rates": {name: str(version.rate(name).quantize(CENTS)) for name in MILESTONE_ORDER},
+        "pba_cap_per_consumer": str(version.pba_cap_per_consumer.quantize(CENTS)),
+    }
+
+
+def table_to_plain(table: PolicyTable) -> tuple[Any, ...]:
+    """The table as plain values that pickle (mapping proxies do not): for worker processes."""
+    versions = tuple(version_record(v) for v in table.versions)
+    adoptions = tuple(
+        (a.number, a.adopted_at, a.adopted_by, version_record(a.version)) for a in table.adoptions
+    )
+    return versions, adoptions
+
+
+def table_from_plain(plain: tuple[Any, ...]) -> PolicyTable:
+    versions, adoptions = plain
+    if adoptions:
+        return PolicyTable.from_adoptions(
+            tuple(Adoption(n, at, by, version_from_row(record)) for n, at, by, record in adoptions)
+        )
+    return PolicyTable(tuple(version_from_row(record) for record in versions))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from app.events.types import CalendarDate, EventData, Flag, Identifier, Milestone
 
-Signatory = Literal["consumer", "provider", "vr_staff"]
+# The three parties must sign (a ledger rule says which is missing); others (an employer,
+# a guardian) may sign too, so a signer is any short name, not only one of the three.
+Signatory = Annotated[str, Field(min_length=1, max_length=64)]
 PlacementType = Literal["individual", "enclave", "clustered", "scattered"]
 JobSource = Literal["pba", "other_service", "ojt_or_try_out"]
 

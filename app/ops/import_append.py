@@ -1,100 +1,70 @@
-"""What one case of an import batch writes: `caseledger_append`'s arguments, refused claims.
+"""What one case of an import batch writes: its append plan (the service's own) and refused claims.
 
-Hashes chain on from the case's head exactly as `AppendHandler._write` chains
-them; the snapshot is written at the handler's cadence, and the clock and ledger
-rows only when they changed, as the handler does.
+The import decides with the service's batch loop (`app.domain.batch`, going on
+past a refused line) and plans with the service's `plan_append`, so the hash
+chain, `recorded_at`, the snapshot cadence and the read-model rows are the ones
+an API append of the same lines would write.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from app.domain.case import FOLD_VERSION, SNAPSHOT, CaseState
-from app.domain.facts import Refusal
-from app.domain.hashing import GENESIS, event_hash
+from app.domain.append_plan import Head, Projector, plan_append
+from app.domain.batch import BatchOutcome, Refused
+from app.domain.case import FOLD_VERSION, CaseState
 from app.domain.ledger import pba_provider
-from app.domain.policy import PolicyTable
 from app.ops.import_heads import CaseAtHand
-from app.ops.import_lines import Line
-from app.projections.closure_clock import clock_row
-from app.projections.ledger import ledger_rows
-from app.service.append import SNAPSHOT_EVERY
 from app.service.state_cache import CachedCase
+from app.store.appends import AppendCall
 
 
-def refused_claim(case: CaseAtHand, line: Line, refusal: Refusal, actor: str) -> tuple[Any, ...]:
-    """As `AppendHandler._keep_refused_claim` keeps it: the ledger lists it with its reason."""
-    data = line.item.data
-    pba_id = data.get("pba_id")
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A case as a batch still being written leaves it: its head (what `case_state` will
+    hold) and its folded state and read-model rows."""
+
+    head: Head
+    cached: CachedCase
+
+
+@dataclass(frozen=True, slots=True)
+class CaseAppend:
+    call: AppendCall
+    pending: Pending
+
+
+def refused_claim(case_id: str, refused: Refused, actor: str) -> tuple[Any, ...]:
+    """As the service keeps it: the ledger lists it with its reason (key: the event_id)."""
+    item: Any = refused.proposal
+    pba_id = item.data.get("pba_id")
     return (
-        case.case_id,
-        str(line.item.event_id),
+        case_id,
+        str(item.event_id),
         pba_id,
-        pba_provider(case.state.ledger, pba_id),
-        line.item.event.TYPE,
-        data,
-        refusal.rule,
-        refusal.detail,
+        pba_provider(refused.state.ledger, pba_id),
+        item.event.TYPE,
+        item.data,
+        refused.refusal.rule,
+        refused.refusal.detail,
         actor,
     )
 
 
-def append_args(
-    case: CaseAtHand, before: CaseState, policy: PolicyTable
-) -> tuple[tuple[Any, ...], CachedCase]:
-    """`caseledger_append`'s arguments, and what the import's cache keeps once they are written."""
-    previous, hashes, items = case.last_hash or GENESIS, [], []
-    for offset, line in enumerate(case.accepted, start=1):
-        item = line.item
-        previous = event_hash(
-            previous,
-            case_id=case.case_id,
-            version=case.version + offset,
-            event_id=item.event_id,
-            type=item.event.TYPE,
-            schema_version=item.event.SCHEMA_VERSION,
-            data=item.data,
-            metadata=item.metadata,
-            recorded_at=case.at,
-        )
-        hashes.append(previous)
-        items.append(item)
-    clock_before, ledger_before = _rows_before(case, before, policy)
-    # As the handler does: a fold the batch did not touch keeps its rows.
-    after = case.state
-    clock = clock_before if after.clock is before.clock else clock_row(after, policy)
-    ledger = ledger_before if after.ledger is before.ledger else ledger_rows(after, policy)
-    cached = CachedCase(case.version + len(items), case.state, clock, ledger)
-    return (
+def case_append(case: CaseAtHand, before: CaseState, outcome: BatchOutcome, project: Projector) -> CaseAppend:
+    """The case's `caseledger_append` call, and how the case stands once it is written."""
+    plan = plan_append(
         case.case_id,
-        case.version,
-        [i.event_id for i in items],
-        [i.event.TYPE for i in items],
-        [i.event.SCHEMA_VERSION for i in items],
-        [i.data for i in items],
-        [i.metadata for i in items],
-        hashes,
-        case.at,
-        FOLD_VERSION,
-        SNAPSHOT.dump_json(case.state).decode() if _snapshot_due(case) else None,
-        clock if clock != clock_before else None,
-        ledger if ledger != ledger_before else None,
-    ), cached
-
-
-def _rows_before(
-    case: CaseAtHand, before: CaseState, policy: PolicyTable
-) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    if case.rows_before is not None:
-        return case.rows_before
-    if not case.version:
-        return None, []
-    return clock_row(before, policy), ledger_rows(before, policy)
-
-
-def _snapshot_due(case: CaseAtHand) -> bool:
-    """The handler's cadence: a new case, an outdated fold, a retraction, or SNAPSHOT_EVERY."""
-    head = case.head
-    if head is None or head["fold_version"] != FOLD_VERSION or case.history is not None:
-        return True
-    return case.version + len(case.accepted) - head["state_version"] >= SNAPSHOT_EVERY
+        case.head,
+        before,
+        outcome.accepted,  # type: ignore[arg-type]  (import lines' items are Validated)
+        outcome.state,
+        project,
+        now=case.at,
+        rows_before=case.rows_before,
+    )
+    cached = CachedCase.written(plan, case.head)
+    return CaseAppend(
+        AppendCall.of(plan, FOLD_VERSION, alone=False), Pending(plan.head_after(case.head), cached)
+    )

@@ -2,10 +2,11 @@
 
 One query finds which event_ids are already stored (skipped, or an idempotency
 conflict); `app.operations_heads` loads where each case stands (two more). Then
-each case's lines meet `decide_case` / `decide_retraction` in file order, as
-`AppendHandler` decides them, except that a refused line is left out and the
-case's later lines are decided against the state without it. The result is one
-`caseledger_append` argument tuple per case, for the caller to write.
+each case's lines go through the service's batch loop (`app.domain.batch`) in
+file order, except that a refused line is left out and the case's later lines
+are decided against the state without it; the service's `plan_append` plans
+what each case writes. The result is one `AppendCall` per case, for the caller
+to write.
 
 A batch may be decided while the previous one is still being written (`ahead`:
 that batch's decision): its cases then stand as that batch leaves them, and its
@@ -23,28 +24,25 @@ from uuid import UUID
 
 import asyncpg
 
-from app.domain.case import (
-    FOLD_VERSION,
-    CaseState,
-    decide_case,
-    decide_retraction,
-    evolve_case,
-    replay,
-)
-from app.domain.facts import Fact, Refusal
+from app.domain.append_plan import Projector
+from app.domain.batch import BatchOutcome, server_error
+from app.domain.batch import decide_batch as decide_lines
+from app.domain.facts import Refusal
+from app.domain.findings import with_finding
 from app.domain.policy import PolicyTable
 from app.events import EventRetracted
-from app.ops.import_append import append_args, refused_claim
+from app.ops.import_append import Pending, case_append, refused_claim
 from app.ops.import_heads import CaseAtHand, load_cases
 from app.ops.import_lines import Line, Reject
+from app.projections.projector import projector
 from app.service.state_cache import CachedCase, StateCache
-
-_KNOWN = "SELECT event_id, case_id, type, data FROM events WHERE event_id = ANY($1::uuid[])"
+from app.store.appends import AppendCall
+from app.store.queries import load_sql
 
 
 @dataclass(slots=True)
 class Decided:
-    appends: list[tuple[Any, ...]] = field(default_factory=list)
+    appends: list[AppendCall] = field(default_factory=list)
     cached: list[tuple[str, CachedCase]] = field(default_factory=list)  # to keep once written
     refused_claims: list[tuple[Any, ...]] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
@@ -53,21 +51,12 @@ class Decided:
     heads: dict[str, Pending] = field(default_factory=dict)  # each written case, once written
 
     def stored(self) -> dict[UUID, dict[str, Any]]:
-        """The event_ids this decision writes, as `_KNOWN` would find them once written."""
+        """The event_ids this decision writes, as `known_event_ids.sql` finds them once written."""
         return {
-            event_id: {"case_id": args[0], "type": type_, "data": data}
-            for args in self.appends
-            for event_id, type_, data in zip(args[2], args[3], args[5], strict=True)
+            event_id: {"case_id": call.case_id, "type": type_, "data": data}
+            for call in self.appends
+            for event_id, type_, data in zip(call.event_ids, call.types, call.data, strict=True)
         }
-
-
-@dataclass(frozen=True, slots=True)
-class Pending:
-    """A case as a batch still being written leaves it: its head (what `case_state` will
-    hold) and its folded state and read-model rows."""
-
-    head: dict[str, Any]
-    cached: CachedCase
 
 
 class DecideLater(Exception):
@@ -83,6 +72,10 @@ class Importing:
     actor: str
     cache: StateCache
 
+    @property
+    def project(self) -> Projector:
+        return projector(self.policy)
+
 
 async def decide_batch(
     conn: asyncpg.Connection,
@@ -97,7 +90,8 @@ async def decide_batch(
     """
     decided = Decided()
     known: dict[UUID, Any] = {
-        r["event_id"]: r for r in await conn.fetch(_KNOWN, [ln.item.event_id for ln in lines])
+        r["event_id"]: r
+        for r in await conn.fetch(load_sql("known_event_ids"), [ln.item.event_id for ln in lines])
     }
     pending = ahead.heads if ahead is not None else {}
     if ahead is not None:
@@ -112,12 +106,11 @@ async def decide_batch(
     stored = {c: r for c, r in retractions.items() if c not in pending}
     loaded = {case.case_id: case for case in await load_cases(conn, stored, now, run.cache)}
     cases = [loaded[c] if c in loaded else _pending_case(c, pending[c], now) for c in by_case]
+    project = run.project
     for index, case in enumerate(cases):
-        before = case.state
-        for line in by_case[case.case_id]:
-            _decide_line(case, line, run, decided)
-        if case.accepted:
-            _add_append(case, before, run.policy, decided)
+        outcome = _decide_case(case, by_case[case.case_id], run, decided)
+        if outcome.accepted:
+            _add_append(case, by_case[case.case_id], outcome, project, decided)
         if index % 50 == 49:
             await asyncio.sleep(0)  # lets the batch in flight stream to the server
     return decided
@@ -125,7 +118,7 @@ async def decide_batch(
 
 def _pending_case(case_id: str, pending: Pending, now: datetime) -> CaseAtHand:
     cached = pending.cached
-    at = max(now, pending.head["last_recorded_at"])
+    at = max(now, pending.head.last_recorded_at or now)
     return CaseAtHand(case_id, pending.head, cached.state, None, at, (cached.clock_row, cached.ledger_rows))
 
 
@@ -167,64 +160,26 @@ def _new_lines_by_case(
     return by_case
 
 
-def _decide_line(case: CaseAtHand, line: Line, run: Importing, out: Decided) -> None:
-    item = line.item
-    if item.event_id in out.accepted:  # a repeat of a line accepted earlier in this batch
-        out.skipped += 1
-        return
-    try:
-        refusal = _refusal(case, line, run.policy)
-        if refusal is None:
-            _accept(case, line)
-    except Exception as exc:  # a bug in the rules must cost one line, not the whole import
-        refusal = _server_error(exc)
-    if refusal is None:
-        out.accepted.add(item.event_id)
-        return
-    out.rejects.append(_reject(line, refusal))
-    if item.event.TYPE == "PBAMilestoneReached" and refusal.code == "rule_violation":
-        out.refused_claims.append(refused_claim(case, line, refusal, run.actor))
-
-
-def _refusal(case: CaseAtHand, line: Line, policy: PolicyTable) -> Refusal | None:
-    if isinstance(line.item.event, EventRetracted):
-        return decide_retraction(case.history or [], line.item.event)
-    return decide_case(case.state, line.item.event, policy)
-
-
-def _accept(case: CaseAtHand, line: Line) -> None:
-    """Fold the accepted line into the case (the case is left as it was if folding fails)."""
-    item = line.item
-    fact = Fact(item.event_id, case.version + len(case.accepted) + 1, case.at, item.event)
-    if isinstance(item.event, EventRetracted):
-        history = [*(case.history or []), fact]
-        case.state, case.history = replay(history), history
-    else:
-        case.state = evolve_case(case.state, fact)
-        if case.history is not None:
-            case.history.append(fact)
-    case.accepted.append(line)
-
-
-def _head_after(case: CaseAtHand, args: tuple[Any, ...]) -> dict[str, Any]:
-    """The `case_state` head `caseledger_append` leaves with these arguments."""
-    version, snapshot = args[1] + len(args[2]), args[10] is not None
-    head = case.head
-    return {
-        "version": version,
-        "last_hash": args[7][-1],
-        "last_recorded_at": args[8],
-        "state_version": version if snapshot or head is None else head["state_version"],
-        "fold_version": FOLD_VERSION if snapshot or head is None else head["fold_version"],
-    }
-
-
-def _server_error(exc: Exception) -> Refusal:
-    return Refusal(
-        "server_error",
-        f"the rules failed on this event ({type(exc).__name__}: {exc}); the API answers 500 here",
-        code="server_error",
+def _decide_case(case: CaseAtHand, lines: list[Line], run: Importing, out: Decided) -> BatchOutcome:
+    """The service's batch loop over the case's lines, going on past a refused one."""
+    outcome = decide_lines(
+        case.state,
+        case.history,
+        [line.item for line in lines],
+        run.policy,
+        version=case.version,
+        at=case.at,
+        keep_going=True,
+        record=with_finding,  # history is imported as it happened (issue 15)
     )
+    out.skipped += outcome.repeats
+    out.accepted.update(item.event_id for item in outcome.accepted)
+    for refused in outcome.refused:
+        line = lines[refused.index]
+        out.rejects.append(_reject(line, refused.refusal))
+        if line.item.event.TYPE == "PBAMilestoneReached" and refused.refusal.code == "rule_violation":
+            out.refused_claims.append(refused_claim(case.case_id, refused, run.actor))
+    return outcome
 
 
 def _reject(line: Line, refusal: Refusal) -> Reject:
@@ -238,13 +193,18 @@ def _reject(line: Line, refusal: Refusal) -> Reject:
     )
 
 
-def _add_append(case: CaseAtHand, before: CaseState, policy: PolicyTable, out: Decided) -> None:
+def _add_append(
+    case: CaseAtHand, lines: list[Line], outcome: BatchOutcome, project: Projector, out: Decided
+) -> None:
     try:
-        args, cached = append_args(case, before, policy)
-        out.appends.append(args)
-        out.cached.append((case.case_id, cached))
-        out.heads[case.case_id] = Pending(_head_after(case, args), cached)
+        planned = case_append(case, case.state, outcome, project)
     except Exception as exc:  # the read models cannot be computed: the case waits, others go on
-        for line in case.accepted:
-            out.accepted.discard(line.item.event_id)
-            out.rejects.append(_reject(line, _server_error(exc)))
+        accepted = {id(item) for item in outcome.accepted}
+        for line in lines:
+            if id(line.item) in accepted:
+                out.accepted.discard(line.item.event_id)
+                out.rejects.append(_reject(line, server_error(exc)))
+        return
+    out.appends.append(planned.call)
+    out.cached.append((case.case_id, planned.pending.cached))
+    out.heads[case.case_id] = planned.pending

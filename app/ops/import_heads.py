@@ -12,31 +12,20 @@ handler's), at the version the head names: then nothing more is read or folded.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from app.domain.append_plan import Head
 from app.domain.case import FOLD_VERSION, SNAPSHOT, CaseState, evolve_case, replay
 from app.domain.facts import Fact
 from app.events import EventRetracted
 from app.service.reads import to_fact
 from app.service.state_cache import StateCache
-from app.store.streams import EVENT_COLUMNS, StoredEvent, read_stream
-
-# The snapshot is not sent for a case whose state at that version is in the import's cache.
-_HEADS = """
-SELECT s.case_id, s.version, s.last_hash, s.last_recorded_at, s.state_version, s.fold_version,
-       CASE WHEN s.version = u.cached THEN NULL ELSE s.state END AS state
-FROM unnest($1::text[], $2::int[]) AS u(case_id, cached) JOIN case_state s USING (case_id)
-"""
-_TAILS = (
-    "SELECT ev.* FROM unnest($1::text[], $2::int[]) AS u(c, after), LATERAL"
-    f" (SELECT {EVENT_COLUMNS} FROM events WHERE case_id = u.c AND version > u.after"
-    "  ORDER BY version) AS ev"
-)
+from app.store.queries import load_sql
+from app.store.streams import StoredEvent, read_stream
 
 
 @dataclass(slots=True)
@@ -44,20 +33,15 @@ class CaseAtHand:
     """One case of the batch: its head, the state to decide against, and what it accepted."""
 
     case_id: str
-    head: Mapping[str, Any] | None  # a case_state row, or as a batch being written leaves it
+    head: Head  # as case_state holds it, or as a batch being written leaves it
     state: CaseState
     history: list[Fact] | None  # the whole stream, when a retraction needs it
     at: datetime  # recorded_at of this batch's events: now, never before the case's last event
     rows_before: tuple[dict[str, Any] | None, list[dict[str, Any]]] | None = None  # if cached
-    accepted: list[Any] = field(default_factory=list)
 
     @property
     def version(self) -> int:
-        return self.head["version"] if self.head else 0
-
-    @property
-    def last_hash(self) -> str | None:
-        return self.head["last_hash"] if self.head else None
+        return self.head.version
 
 
 async def load_cases(
@@ -65,7 +49,10 @@ async def load_cases(
 ) -> list[CaseAtHand]:
     """`wanted` maps each case_id to whether its batch holds a retraction."""
     cached = {c: cache.version_of(c) for c in wanted}
-    heads = {r["case_id"]: r for r in await conn.fetch(_HEADS, list(cached), list(cached.values()))}
+    heads = {
+        r["case_id"]: r
+        for r in await conn.fetch(load_sql("import_heads"), list(cached), list(cached.values()))
+    }
     needs_history = {
         c
         for c, retraction in wanted.items()
@@ -79,12 +66,13 @@ async def load_cases(
     }
     tails: dict[str, list[Fact]] = defaultdict(list)
     if after:
-        for row in await conn.fetch(_TAILS, list(after), list(after.values())):
+        for row in await conn.fetch(load_sql("import_tails"), list(after), list(after.values())):
             tails[row["case_id"]].append(to_fact(StoredEvent.from_row(row)))
     cases = []
     for case_id in wanted:
-        head = heads.get(case_id)
-        at = max(now, head["last_recorded_at"]) if head else now
+        row = heads.get(case_id)
+        head = _head(row)
+        at = max(now, head.last_recorded_at) if head.last_recorded_at else now
         if case_id in needs_history:
             history = tails.get(case_id, [])
             cases.append(CaseAtHand(case_id, head, replay(history), history, at))
@@ -94,9 +82,17 @@ async def load_cases(
             rows = (hit.clock_row, hit.ledger_rows)
             cases.append(CaseAtHand(case_id, head, hit.state, None, at, rows))
         else:
-            state = await _snapshot_and_tail(conn, case_id, head, tails.get(case_id, []))
+            state = await _snapshot_and_tail(conn, case_id, row, tails.get(case_id, []))
             cases.append(CaseAtHand(case_id, head, state, None, at))
     return cases
+
+
+def _head(row: asyncpg.Record | None) -> Head:
+    if row is None:
+        return Head()
+    return Head(
+        row["version"], row["last_hash"], row["last_recorded_at"], row["state_version"], row["fold_version"]
+    )
 
 
 async def _snapshot_and_tail(

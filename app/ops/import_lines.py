@@ -16,9 +16,9 @@ from uuid import UUID
 import orjson
 
 from app.events.types import IDENTIFIER
-from app.service.append import Proposed, Validated, validate
 from app.service.errors import ServiceError
 from app.service.keys import Principal
+from app.service.validate import Proposed, Validated, validate
 
 
 @dataclass(frozen=True, slots=True)

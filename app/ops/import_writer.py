@@ -23,7 +23,7 @@ from app.ops.gc import collect_batch
 from app.ops.import_batch import Decided, DecideLater, Importing, decide_batch
 from app.ops.import_lines import Line, Reject
 from app.service.state_cache import StateCache
-from app.store import streams as store
+from app.store import appends
 
 RETRIES = 5
 
@@ -94,12 +94,9 @@ class Writer:
                 decided = await decide_batch(self.conn, batch.lines, self.run, datetime.now(UTC))
             try:
                 async with self.conn.transaction():
-                    if decided.appends:
-                        await self.conn.executemany(store.APPEND_SQL, decided.appends)
-                    if decided.refused_claims:
-                        await self.conn.executemany(store.REFUSED_CLAIM_SQL, decided.refused_claims)
+                    await appends.write_many(self.conn, decided.appends, decided.refused_claims)
                 break
-            except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
+            except (appends.LostRace, asyncpg.DeadlockDetectedError):
                 self.raced = True
                 if attempt == RETRIES:  # (a deadlock needs one event_id on two cases, in two
                     raise  # workers' batches at once; deciding again then finds it stored)

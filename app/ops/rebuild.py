@@ -24,6 +24,7 @@ from typing import Any
 
 import asyncpg
 
+from app.domain.append_plan import SNAPSHOT_EVERY, Projector
 from app.domain.case import SNAPSHOT, replay
 from app.domain.policy import PolicyTable
 from app.ops.analyze import analyze_tables
@@ -31,9 +32,7 @@ from app.ops.gc import collect_batch, collector_between_batches
 from app.ops.policy_pack import Packed, pack_policy, unpack_policy
 from app.ops.rebuild_chunk import MODELS, Rebuilt, write_chunk
 from app.ops.rebuild_shards import Bounds, Shards, range_condition, shard_bounds
-from app.projections.closure_clock import clock_row
-from app.projections.ledger import ledger_rows
-from app.service.append import SNAPSHOT_EVERY
+from app.projections.projector import projector
 from app.service.reads import to_fact
 from app.store import streams as store
 from app.store.streams import StoredEvent
@@ -208,11 +207,11 @@ async def _rebuild_all(
     ):
         chunk: list[Rebuilt] = []
         writing: asyncio.Task[None] | None = None
-        events_in_chunk = 0
+        events_in_chunk, project = 0, projector(policy)
         try:
             where, args = range_condition(bounds)
             async for stream in store.iter_all_streams(reader, batch_size=_PREFETCH, where=where, args=args):
-                chunk.append(_rebuilt(stream, policy))
+                chunk.append(_rebuilt(stream, project))
                 report.events += len(stream)
                 events_in_chunk += len(stream)
                 if len(chunk) % 50 == 0:
@@ -228,16 +227,13 @@ async def _rebuild_all(
                 writing.cancel()
 
 
-def _rebuilt(stream: list[StoredEvent], policy: PolicyTable) -> Rebuilt:
+def _rebuilt(stream: list[StoredEvent], project: Projector) -> Rebuilt:
+    """The case replayed, with the rows the append plan's projector gives its state."""
     facts = [to_fact(e) for e in stream]
     state = replay(facts)
+    clock, ledger = project.rows(state)
     return Rebuilt(
-        stream[-1],
-        tuple(facts[-SNAPSHOT_EVERY:]),
-        state,
-        SNAPSHOT.dump_json(state).decode(),
-        clock_row(state, policy),
-        ledger_rows(state, policy),
+        stream[-1], tuple(facts[-SNAPSHOT_EVERY:]), state, SNAPSHOT.dump_json(state).decode(), clock, ledger
     )
 
 

@@ -20,47 +20,10 @@ from pydantic import ValidationError
 from app.domain.case import FOLD_VERSION, SNAPSHOT, CaseState, evolve_case
 from app.domain.facts import Fact
 from app.events import EventRetracted
+from app.store.queries import load_sql
 from app.store.streams import StoredEvent
 
 MODELS = ("case_state", "closure_clock", "ledger_pba")
-
-_LOCK = "SELECT case_id FROM case_state WHERE case_id = ANY($1::text[]) ORDER BY case_id FOR UPDATE"
-# Cases with an event committed after the replay read them: their writer's rows are newer.
-_MOVED_ON = """
-SELECT u.case_id FROM unnest($1::text[], $2::int[]) AS u(case_id, version)
-WHERE EXISTS (SELECT 1 FROM events e WHERE e.case_id = u.case_id AND e.version > u.version)
-"""
-_DIGESTS = """
-  md5((SELECT to_jsonb(k)::text FROM closure_clock k WHERE k.case_id = u.case_id)) AS closure_clock,
-  md5((SELECT jsonb_agg(to_jsonb(l) ORDER BY l.pba_id)::text FROM ledger_pba l
-       WHERE l.case_id = u.case_id)) AS ledger_pba
-FROM unnest($1::text[]) AS u(case_id)"""
-# The snapshot is compared in the database when it is of the case's last version (jsonb
-# equality); a lagging one comes back to be folded forward in Python.
-_BEFORE = """
-SELECT u.case_id, s.version, s.last_hash, s.last_recorded_at, s.state_version, s.fold_version,
-  (s.state_version = s.version AND s.state = u.state) AS state_equal,
-  CASE WHEN s.state_version < s.version THEN s.state END AS state,
-  md5((SELECT to_jsonb(k)::text FROM closure_clock k WHERE k.case_id = u.case_id)) AS closure_clock,
-  md5((SELECT jsonb_agg(to_jsonb(l) ORDER BY l.pba_id)::text FROM ledger_pba l
-       WHERE l.case_id = u.case_id)) AS ledger_pba
-FROM unnest($1::text[], $2::jsonb[]) AS u(case_id, state)
-LEFT JOIN case_state s ON s.case_id = u.case_id
-"""
-_AFTER = "SELECT u.case_id," + _DIGESTS
-_WRITE_STATE = """
-INSERT INTO case_state (case_id, version, last_hash, last_recorded_at, state_version,
-                        fold_version, state)
-VALUES ($1, $2, $3, $4, $2, $5, $6)
-ON CONFLICT (case_id) DO UPDATE SET version = EXCLUDED.version, last_hash = EXCLUDED.last_hash,
-  last_recorded_at = EXCLUDED.last_recorded_at, state_version = EXCLUDED.state_version,
-  fold_version = EXCLUDED.fold_version, state = EXCLUDED.state
-"""
-_WRITE_MODELS = """
-WITH no_clock AS (DELETE FROM closure_clock WHERE case_id = $1 AND $2::jsonb IS NULL)
-SELECT CASE WHEN $2::jsonb IS NULL THEN NULL ELSE caseledger_put_clock($1, $2) END,
-       caseledger_put_ledger($1, $3)
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,20 +72,18 @@ async def write_chunk(conn: asyncpg.Connection, chunk: list[Rebuilt]) -> ChunkRe
     """
     async with conn.transaction():
         case_ids = [r.case_id for r in chunk]
-        await conn.execute(_LOCK, case_ids)
-        moved_on = {
-            r["case_id"] for r in await conn.fetch(_MOVED_ON, case_ids, [r.last.version for r in chunk])
-        }
+        await conn.execute(load_sql("rebuild_lock"), case_ids)
+        versions = [r.last.version for r in chunk]
+        moved_on = {r["case_id"] for r in await conn.fetch(load_sql("rebuild_moved_on"), case_ids, versions)}
         current = [r for r in chunk if r.case_id not in moved_on]
         ids = [r.case_id for r in current]
-        before = {
-            row["case_id"]: row for row in await conn.fetch(_BEFORE, ids, [r.state_json for r in current])
-        }
+        states = [r.state_json for r in current]
+        before = {row["case_id"]: row for row in await conn.fetch(load_sql("rebuild_before"), ids, states)}
         wrong_state = [r for r in current if not _case_state_matches(r, before[r.case_id])]
         if wrong_state:
-            await conn.executemany(_WRITE_STATE, [r.state_args() for r in wrong_state])
-        await conn.executemany(_WRITE_MODELS, [r.model_args() for r in current])
-        after = {row["case_id"]: row for row in await conn.fetch(_AFTER, ids)}
+            await conn.executemany(load_sql("rebuild_write_state"), [r.state_args() for r in wrong_state])
+        await conn.executemany(load_sql("rebuild_write_models"), [r.model_args() for r in current])
+        after = {row["case_id"]: row for row in await conn.fetch(load_sql("rebuild_after"), ids)}
     differed: dict[str, list[str]] = {r.case_id: ["case_state"] for r in wrong_state}
     for r in current:
         models = [m for m in MODELS[1:] if before[r.case_id][m] != after[r.case_id][m]]

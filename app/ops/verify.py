@@ -2,7 +2,8 @@
 
 A row changed behind the service's back (an UPDATE with the append-only trigger
 disabled, a restore gone wrong) no longer hashes to what the next event chained
-on, so `store.verify_stream` names the first version where the chain breaks.
+on, so `store.chain_breaks` names every version where the chain breaks (one
+edited row breaks at its own version only, so a later edit still shows).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from app.ops.gc import collect_batch, collector_between_batches
-from app.store.streams import iter_all_streams, verify_stream
+from app.store.streams import chain_breaks, iter_all_streams
 
 PROGRESS_EVERY = 500
 
@@ -65,9 +66,8 @@ async def _verify_streams(
 ) -> None:
     pending = 0
     async for stream in iter_all_streams(conn):
-        result = verify_stream(stream)
-        if not result["ok"]:
-            report.broken.append(BrokenCase(stream[0].case_id, result["broken_at_version"], result["reason"]))
+        for found in chain_breaks(stream):
+            report.broken.append(BrokenCase(stream[0].case_id, found["broken_at_version"], found["reason"]))
         report.cases += 1
         report.events += len(stream)
         pending += 1

@@ -44,6 +44,9 @@ def clock_row(state: CaseState, policy: PolicyTable) -> dict[str, Any] | None:
             "event_id": str(facts.clock_start_event_id) if facts.clock_start_event_id else None,
             "holds": list(facts.holds),
             "reason": facts.reason,
+            # The latest business date folded: the row answers an `as_of` on or after it
+            # (ClockFacts.answers_for); an earlier one needs a fold of the facts dated up to it.
+            "latest_on": facts.latest_on.isoformat() if facts.latest_on else None,
         },
     }
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
 
 from app.domain.case import FOLD_VERSION, SNAPSHOT, CaseState, evolve_case, replay
+from app.domain.clock import ClockView, clock_on, evaluate_clock
 from app.domain.facts import Fact
+from app.domain.policy import PolicyTable
 from app.events import EventRetracted
 from app.events.registry import parse_event
+from app.projections.closure_clock import read_clock_facts
 from app.service.errors import ServiceError
 from app.service.state_cache import StateCache
 from app.store import streams as store
@@ -51,10 +54,10 @@ async def fold_case(
         return cached.state
     state: CaseState | None = None
     if snapshot is not None and fold_version == FOLD_VERSION:
-        tail = await store.read_stream(conn, case_id, from_version=state_version + 1)
+        tail = await store.read_stream(conn, case_id, from_version=state_version + 1, to_version=version)
         state = _onto(SNAPSHOT.validate_python(snapshot), [to_fact(e) for e in tail])
     if state is None:
-        state = replay([to_fact(e) for e in await store.read_stream(conn, case_id)])
+        state = replay([to_fact(e) for e in await store.read_stream(conn, case_id, to_version=version)])
     return state
 
 
@@ -91,3 +94,29 @@ async def case_state(
         when = f" as known at {known_at.isoformat()}" if known_at else ""
         raise ServiceError("case_not_found", f"no case {case_id}{when}")
     return replay([to_fact(e) for e in events]), events[-1].version
+
+
+async def closure_clock(
+    conn: asyncpg.Connection,
+    case_id: str,
+    *,
+    as_of: date,
+    known_at: datetime | None,
+    policy: PolicyTable,
+    cache: StateCache | None = None,
+) -> tuple[ClockView, int]:
+    """(the clock on `as_of` as the case stood that day, as known at `known_at`; version).
+
+    The stored closure-clock row holds the clock of every event recorded so far: it
+    answers when nothing is known at `known_at` that the row lacks (no `known_at`) and
+    nothing folded is dated after `as_of` (`ClockFacts.answers_for`: `as_of` on or after
+    the case's latest business date). Otherwise the case is folded, and the clock is
+    judged on the facts dated up to `as_of` (an event dated later had not happened yet).
+    """
+    if known_at is None:
+        stored = await read_clock_facts(conn, case_id)
+        if stored is not None and stored[0].answers_for(as_of):
+            facts, version = stored
+            return clock_on(facts, as_of), version
+    state, version = await case_state(conn, case_id, known_at=known_at, cache=cache)
+    return evaluate_clock(state.clock, as_of, policy), version

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from app.domain.append_plan import AppendPlan, Head
 from app.domain.case import CaseState
 
 
@@ -29,6 +30,26 @@ class CachedCase:
     last_hash: str | None = None  # with the three below: set when this process wrote it
     last_recorded_at: datetime | None = None
     state_version: int = 0
+
+    @classmethod
+    def written(cls, plan: AppendPlan, head: Head) -> CachedCase:
+        """The case as `plan` leaves it once written on top of `head`."""
+        after = plan.head_after(head)
+        return cls(
+            after.version,
+            plan.state,
+            plan.clock_after,
+            plan.ledger_after,
+            last_hash=after.last_hash,
+            last_recorded_at=after.last_recorded_at,
+            state_version=after.state_version,
+        )
+
+    def head(self, fold_version: int) -> Head | None:
+        """The head this process wrote, when it knows it (None for a case it only read)."""
+        if self.last_hash is None:
+            return None
+        return Head(self.version, self.last_hash, self.last_recorded_at, self.state_version, fold_version)
 
 
 class StateCache:

@@ -1,4 +1,9 @@
-"""Alembic is the only way the schema is made; these run it from code."""
+"""Alembic is the only way the schema is made; these run it from code.
+
+They run as the owner of the tables. `upgrade_to_head` ends by granting the app
+role again (`app.store.privileges`), so a migration written before it called
+`grant_app_role` itself still leaves the service able to use its tables.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from alembic.script import ScriptDirectory
 from alembic import command
 from app.settings import REPO_ROOT
 from app.store.db import sqlalchemy_url
+from app.store.privileges import grant_app_role
 
 ALEMBIC_INI = REPO_ROOT / "alembic.ini"
 
@@ -31,6 +37,20 @@ def head_revision() -> str:
 
 async def upgrade_to_head(url: str) -> None:
     await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+    await regrant_app_role(url)
+
+
+async def regrant_app_role(url: str) -> None:
+    """Apply the app role's grants to the schema as it is now (idempotent)."""
+    from sqlalchemy import pool
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(grant_app_role)
+    finally:
+        await engine.dispose()
 
 
 async def downgrade_to_base(url: str) -> None:

@@ -128,3 +128,8 @@ api_keys = Table(
 )
 
 __all__ = ["api_keys", "case_state", "closure_clock", "events", "ledger_pba", "metadata"]
+
+# Tables of later features are declared beside their SQL; importing them here puts them
+# on the one `metadata`, so Alembic's comparison (tests/integration/test_migrations.py) sees
+# every table.
+from app.store import trust_schema  # noqa: E402,F401

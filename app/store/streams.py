@@ -7,7 +7,7 @@ DELETE and TRUNCATE of events.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,14 +15,13 @@ from uuid import UUID
 
 import asyncpg
 
+from app.domain.append_plan import Head
 from app.domain.hashing import GENESIS, event_hash, timestamp_text
+from app.store.queries import load_sql
 
 EVENT_COLUMNS = (
     "position, case_id, version, event_id, type, schema_version, data, metadata, recorded_at, hash"
 )
-# Positions are (xid << 20) + n; everything below the oldest running
-# transaction's xid is final, so a reader never passes a commit still to come.
-VISIBLE_HORIZON = "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,48 +97,17 @@ class CaseHead:
     state: Any  # the snapshot, None when the caller's cached version is current
     existing: tuple[StoredEvent, ...]
 
-
-@dataclass(frozen=True, slots=True)
-class NewEvent:
-    event_id: UUID
-    type: str
-    schema_version: int
-    data: dict[str, Any]
-    metadata: dict[str, Any]
-    hash: str
-
-
-# The one statement of an append: events, head, snapshot, read models. APPEND_SQL
-# continues a transaction-local event counter, so several appends may share one
-# transaction (bulk import); APPEND_ALONE_SQL is for an append that is the only one
-# of its transaction and skips the counter (a second one there would fail loudly on
-# the position's primary key, never write a wrong position).
-APPEND_SQL = "SELECT caseledger_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-APPEND_ALONE_SQL = "SELECT caseledger_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0)"
-
-# A refused milestone claim is kept once per claim key, outside the stream, so the
-# ledgers can list it with its reason; the service and the importer both write it.
-REFUSED_CLAIM_SQL = (
-    "INSERT INTO refused_claims"
-    " (case_id, claim_key, pba_id, provider_id, type, data, rule, detail, actor)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING"
-)
-
-_LOAD_HEAD = f"""
-SELECT s.version, s.last_hash, s.last_recorded_at, s.state_version, s.fold_version,
-       CASE WHEN s.version = $3 THEN NULL ELSE s.state END AS state,
-       (SELECT jsonb_agg(jsonb_build_object({", ".join(f"'{c}', {c}" for c in EVENT_COLUMNS.split(", "))})
-               ORDER BY position)
-        FROM events WHERE event_id = ANY($2::uuid[])) AS existing
-FROM (SELECT 1) AS one LEFT JOIN case_state AS s ON s.case_id = $1
-"""
+    def plan_head(self) -> Head:
+        return Head(
+            self.version, self.last_hash, self.last_recorded_at, self.state_version, self.fold_version
+        )
 
 
 async def load_head(
     conn: asyncpg.Connection, case_id: str, event_ids: Sequence[UUID], *, cached_version: int = -1
 ) -> CaseHead:
     """The case's head, any of `event_ids` already stored, and the snapshot unless cached."""
-    row = await conn.fetchrow(_LOAD_HEAD, case_id, list(event_ids), cached_version)
+    row = await conn.fetchrow(load_sql("load_head"), case_id, list(event_ids), cached_version)
     assert row is not None
     existing = tuple(StoredEvent.from_json(e) for e in row["existing"] or ())
     if row["version"] is None:
@@ -155,43 +123,9 @@ async def load_head(
     )
 
 
-async def append(
-    conn: asyncpg.Connection,
-    *,
-    case_id: str,
-    expected_version: int,
-    events: Sequence[NewEvent],
-    recorded_at: datetime,
-    fold_version: int,
-    state: Any,
-    clock_row: dict[str, Any] | None,
-    ledger_rows: list[dict[str, Any]] | None,
-) -> list[int]:
-    """Append atomically with the snapshot and read models; returns each event's position.
-
-    The only append of its transaction (the service's appends are); the importer,
-    which appends many cases per transaction, uses APPEND_SQL.
-
-    Raises asyncpg.UniqueViolationError when another writer got there first
-    (constraint events_case_version_key) or an event_id exists (events_event_id_key).
-    """
-    base = await conn.fetchval(
-        APPEND_ALONE_SQL,
-        case_id,
-        expected_version,
-        [e.event_id for e in events],
-        [e.type for e in events],
-        [e.schema_version for e in events],
-        [e.data for e in events],
-        [e.metadata for e in events],
-        [e.hash for e in events],
-        recorded_at,
-        fold_version,
-        state,
-        clock_row,
-        ledger_rows,
-    )
-    return [base + i for i in range(1, len(events) + 1)]
+async def stored_events(conn: asyncpg.Connection, event_ids: Sequence[UUID]) -> list[StoredEvent]:
+    """The events already stored under any of `event_ids` (a retry looks for its original)."""
+    return [StoredEvent.from_row(r) for r in await conn.fetch(load_sql("stored_events"), list(event_ids))]
 
 
 async def read_stream(
@@ -199,23 +133,17 @@ async def read_stream(
     case_id: str,
     *,
     from_version: int = 1,
+    to_version: int | None = None,
     known_at: datetime | None = None,
 ) -> list[StoredEvent]:
-    rows = await conn.fetch(
-        f"SELECT {EVENT_COLUMNS} FROM events WHERE case_id = $1 AND version >= $2"
-        " AND ($3::timestamptz IS NULL OR recorded_at <= $3) ORDER BY version",
-        case_id,
-        from_version,
-        known_at,
-    )
+    rows = await conn.fetch(load_sql("read_stream"), case_id, from_version, known_at, to_version)
     return [StoredEvent.from_row(r) for r in rows]
 
 
 async def read_all(conn: asyncpg.Connection, *, after: int = 0, limit: int = 100) -> list[StoredEvent]:
     """The global feed in position order, never past a transaction that may still commit."""
     rows = await conn.fetch(
-        f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1"
-        f" AND position < {VISIBLE_HORIZON} ORDER BY position LIMIT $2",
+        load_sql("read_all"),
         after,
         limit,
     )
@@ -258,24 +186,35 @@ async def case_of_event(conn: asyncpg.Connection, event_id: UUID) -> str | None:
 
 
 def verify_stream(events: Sequence[StoredEvent]) -> dict[str, Any]:
-    """Recompute the chain; the first break names its version and what differs."""
-    previous = GENESIS
-    for expected_version, event in enumerate(events, start=1):
+    """Recompute the chain and name every broken version, not only the first.
+
+    Each event is checked against its stored predecessor's hash, so one edited row
+    breaks at its own version only and a later edit still shows. The first break
+    keeps its fields (`broken_at_version`, `reason`, ...); `broken_versions` lists all.
+    """
+    breaks = list(chain_breaks(events))
+    if not breaks:
+        last_hash = events[-1].hash if events else GENESIS
+        return {"ok": True, "events": len(events), "last_hash": last_hash, "broken_versions": []}
+    return {"ok": False, **breaks[0], "broken_versions": [b["broken_at_version"] for b in breaks]}
+
+
+def chain_breaks(events: Sequence[StoredEvent]) -> Iterator[dict[str, Any]]:
+    previous, expected_version = GENESIS, 1
+    for event in events:
         if event.version != expected_version:
-            return {
-                "ok": False,
+            yield {
                 "broken_at_version": expected_version,
                 "reason": f"version {expected_version} is missing (found {event.version})",
             }
-        recomputed = event.expected_hash(previous)
-        if recomputed != event.hash:
-            return {
-                "ok": False,
-                "broken_at_version": event.version,
-                "event_id": str(event.event_id),
-                "reason": "stored hash does not match the event's content and the previous hash",
-                "stored_hash": event.hash,
-                "recomputed_hash": recomputed,
-            }
-        previous = event.hash
-    return {"ok": True, "events": len(events), "last_hash": previous}
+        else:
+            recomputed = event.expected_hash(previous)
+            if recomputed != event.hash:
+                yield {
+                    "broken_at_version": event.version,
+                    "event_id": str(event.event_id),
+                    "reason": "stored hash does not match the event's content and the previous hash",
+                    "stored_hash": event.hash,
+                    "recomputed_hash": recomputed,
+                }
+        previous, expected_version = event.hash, event.version + 1

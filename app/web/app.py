@@ -14,16 +14,17 @@ import asyncpg
 from fastapi import FastAPI
 
 from app.service.append import AppendHandler
+from app.service.checkpoint_signer import interval_signer
 from app.service.keys import KeyCache
 from app.service.state_cache import StateCache
 from app.settings import Settings, get_settings
 from app.store.db import create_pool
-from app.web import observability, ui
+from app.web import access_log, observability, ui
 from app.web.context import AppContext
 from app.web.openapi_doc import install_openapi
 from app.web.plain import add_plain_routes
 from app.web.problems import Problem, install_problem_handlers, problem_response
-from app.web.routes import admin, audit, clock, events, health, ledger
+from app.web.routes import admin, audit, clock, events, health, ledger, trust
 
 log = logging.getLogger("caseledger")
 # What a database that is down, restarting or hung raises (answered 503, never 500):
@@ -75,7 +76,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         # which paused the event loop for tens of milliseconds under load.
         gc.freeze()
         try:
-            yield
+            # Signs a checkpoint every interval when a key file is configured, else nothing.
+            async with interval_signer(settings, pool, policy), access_log.recording(app, pool):
+                yield
         finally:
             await pool.close()
 
@@ -89,16 +92,21 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        # Starlette's trailing-slash redirect builds an absolute URL from the Host header
+        # (`Host: evil.example` became `location: http://evil.example/...`): off. Every
+        # redirect this service answers is a relative path (`app.web.ui.sign_in.redirect`).
+        redirect_slashes=False,
     )
     install_openapi(app, PLAIN_OPERATIONS)
     install_problem_handlers(app)
     # Request id, metrics, access log and the body limit (413 before anything parses the
     # body), as one middleware added the documented way (app.web.observability).
     observability.install(app, settings)
+    access_log.install(app)  # who read which case (issue 13): middleware and GET /access-log
     _install_database_down_handler(app)
     # The hot paths first: plain Starlette routes, matched before any included router.
     add_plain_routes(app, PLAIN_OPERATIONS)
-    for module in (health, events, clock, ledger, audit, admin, observability, ui):
+    for module in (health, events, clock, ledger, audit, trust, admin, observability, ui):
         app.include_router(module.router)
     return app
 

@@ -42,27 +42,27 @@ CaseId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="The case s
 ProviderId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN)]
 
 
-KEY_COOKIE = "caseledger_key"
-"""The UI's HttpOnly sign-in cookie: read only for GET/HEAD, so no write can ride on it (CSRF)."""
-
-
 _AUTHORIZATION = b"authorization"
-_COOKIE_METHODS = frozenset({"GET", "HEAD"})
+
+
+def bearer_key(request: Request) -> str | None:
+    """The key of `Authorization: Bearer <key>`, or None. Only this header: the UI's
+    session cookie (`app.web.ui.sessions`, `Path=/ui`) is never an API credential."""
+    for name, value in request.scope["headers"]:
+        if name == _AUTHORIZATION:
+            scheme, _, key = value.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer" or not key.strip():
+                return None
+            return key.strip()
+    return None
 
 
 async def current_principal(request: Request, ctx: Ctx) -> Principal:
-    """The caller, from `Authorization: Bearer <key>` (or, for GET/HEAD, the UI's cookie)."""
-    header = ""
-    for name, value in request.scope["headers"]:
-        if name == _AUTHORIZATION:
-            header = value.decode("latin-1")
-            break
-    if not header and request.method in _COOKIE_METHODS and request.cookies.get(KEY_COOKIE):
-        header = f"Bearer {request.cookies[KEY_COOKIE]}"
-    scheme, _, key = header.partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
+    """The caller, from `Authorization: Bearer <key>`; 401 without a live key."""
+    key = bearer_key(request)
+    if key is None:
         raise Problem(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'")
-    principal = await ctx.keys.principal(ctx.pool, key.strip())
+    principal = await ctx.keys.principal(ctx.pool, key)
     if principal is None:
         raise Problem(401, "unauthorized", "the API key is unknown or revoked")
     return principal

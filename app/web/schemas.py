@@ -144,6 +144,7 @@ class HistoryOut(BaseModel):
     case_id: str
     known_at: datetime | None
     events: list[HistoryEventOut]
+    next_from_version: int | None = Field(description="the next page's `from_version`; null on the last page")
 
 
 class VerifyOut(BaseModel):

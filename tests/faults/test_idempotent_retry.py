@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from app.domain.case import FOLD_VERSION
-from app.store import streams as store
+from app.store import appends
 from tests.integration.events_fixtures import authorization, case_opened, with_id
 
 PROBLEM = "application/problem+json"
@@ -63,7 +63,7 @@ async def blocker(pool: asyncpg.Pool, case_id: str, version: int) -> AsyncIterat
         await conn.execute("BEGIN")
         held = Blocker(conn)
         try:
-            event = store.NewEvent(
+            event = appends.NewEvent(
                 uuid.uuid4(),
                 "IPEAmended",
                 1,
@@ -71,7 +71,7 @@ async def blocker(pool: asyncpg.Pool, case_id: str, version: int) -> AsyncIterat
                 {"actor": "test:blocker"},
                 "0" * 64,
             )
-            await store.append(
+            await appends.append(
                 conn,
                 case_id=case_id,
                 expected_version=version,

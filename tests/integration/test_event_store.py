@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 
 from app.domain.hashing import GENESIS, event_hash
+from app.store import appends
 from app.store import streams as store
 from tests.integration.events_fixtures import case_opened, employment_started
 
@@ -100,11 +101,11 @@ async def _open_case_in_open_transaction(conn: asyncpg.Connection, case_id: str)
         metadata={},
         recorded_at=recorded_at,
     )
-    await store.append(
+    await appends.append(
         conn,
         case_id=case_id,
         expected_version=0,
-        events=[store.NewEvent(event_id, "CaseOpened", 1, data, {}, digest)],
+        events=[appends.NewEvent(event_id, "CaseOpened", 1, data, {}, digest)],
         recorded_at=recorded_at,
         fold_version=0,
         state={},

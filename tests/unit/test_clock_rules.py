@@ -166,11 +166,11 @@ def test_3_1_a_employment_outcome_date_starts_the_clock() -> None:
     assert view.clock_start_event_id == case.id(1)
     assert view.eligible_on == D("2025-04-06")
     assert view.days_remaining == 64
-    assert view.blocking == (
+    assert view.explanation == (
         "Employment outcome: job J1 started on 2025-01-06: the clock starts from the "
         "employment outcome date.",
-        "Eligible for closure on 2025-04-06 (64 days remain).",
     )
+    assert view.blocking == ("Eligible for closure on 2025-04-06 (64 days remain).",)
 
 
 def test_3_1_b_end_date_of_authorization_not_paid_in_full_holds_the_clock_start() -> None:
@@ -183,10 +183,11 @@ def test_3_1_b_end_date_of_authorization_not_paid_in_full_holds_the_clock_start(
     )
     assert view.clock_start_event_id == case.id(2)
     assert view.eligible_on == D("2025-06-29")
-    assert view.blocking[0] == (
-        "Authorization A17 (job_coaching) is not paid in full: its end date 2025-03-31 holds the clock start."
+    assert view.explanation == (
+        "Authorization A17 (job_coaching) is not paid in full: its end date 2025-03-31 holds "
+        "the clock start.",
     )
-    assert "eligible for closure on 2025-06-29 (120 days remain)" in view.blocking[1]
+    assert "eligible for closure on 2025-06-29 (120 days remain)" in view.blocking[0]
 
 
 def test_3_1_partial_payments_do_not_change_the_end_date_rule() -> None:
@@ -214,7 +215,7 @@ def test_3_1_paid_in_full_payment_date_sets_clock_start() -> None:
     )
     assert view.clock_start_event_id == case.id(4)
     assert view.eligible_on == D("2025-07-14")
-    assert view.blocking[0] == (
+    assert view.explanation[0] == (
         "Authorization A17 (job_coaching) was paid in full on 2025-04-15: that payment date "
         "holds the clock start."
     )
@@ -253,7 +254,7 @@ def test_3_1_tie_on_the_same_date_goes_to_the_higher_stream_version() -> None:
         "a_employment_outcome",
         job_after_auth.id(2),
     )
-    assert len(first.blocking) == 3  # both facts dated on the clock start hold it
+    assert len(first.explanation) == 2  # both facts dated on the clock start hold it
 
 
 # --- 3.2 supported employment ----------------------------------------------------------------
@@ -338,7 +339,7 @@ def test_3_3_cancelled_authorization_with_payments_counts_at_its_latest_payment(
         "c_authorization_paid_in_full",
     )
     assert view.clock_start_event_id == case.id(4)
-    assert view.blocking[0] == (
+    assert view.explanation[0] == (
         "Authorization A17 (job_coaching) was cancelled on 2025-03-10; its latest payment on "
         "2025-03-05 holds the clock start."
     )
@@ -609,12 +610,28 @@ def test_refuses_an_authorization_id_issued_twice() -> None:
     assert refusal is not None and refusal.rule == "authorization_already_issued"
 
 
-def test_refuses_paying_or_cancelling_a_cancelled_authorization_again() -> None:
+def test_refuses_cancelling_a_cancelled_authorization_again() -> None:
     case = employed().then(issued("A1", "2025-03-31"), cancelled("A1", "2025-02-01"))
-    payment = case.when(paid("A1", "2025-02-10", full=True))
     again = case.when(cancelled("A1", "2025-02-10"))
-    assert payment is not None and payment.rule == "authorization_cancelled"
     assert again is not None and again.rule == "authorization_already_cancelled"
+
+
+def test_3_3_a_late_invoice_of_a_cancelled_authorization_is_paid_and_counts_under_c() -> None:
+    """Contract 3.3: payments come after the service they pay for, cancelled or not."""
+    case = employed().then(issued("A1", "2025-03-31"), cancelled("A1", "2025-02-01"))
+    late = case.then(paid("A1", "2025-02-10", full=False), paid("A1", "2025-02-20", full=True))
+    view = late.on("2025-03-01")
+    assert (view.clock_start, view.clock_start_rule) == (D("2025-02-20"), "c_authorization_paid_in_full")
+    assert view.clock_start_event_id == late.id(5)
+
+
+def test_still_refused_a_payment_on_an_unknown_authorization_or_before_its_start() -> None:
+    case = employed().then(issued("A1", "2025-03-31"), cancelled("A1", "2025-02-01"))
+    unknown = case.when(paid("A9", "2025-02-10", full=True))
+    early = case.when(paid("A1", "2024-12-31", full=True))
+    assert unknown is not None and unknown.rule == "authorization_unknown"
+    assert early is not None and early.rule == "payment_before_authorization_start"
+    assert "before its service starts on 2025-01-01" in early.detail
 
 
 def test_refuses_cancelling_an_authorization_paid_in_full() -> None:
@@ -747,7 +764,9 @@ def test_property_valid_sequences_fold_deterministically_and_round_trip(
         assert view.clock_start_event_id in {f.event_id for f in facts}
     if view.status in ("waiting", "running"):
         assert view.blocking[-1].endswith(f"({view.days_remaining} days remain).")
-    assert (view.blocking == ()) == (view.status == "eligible")
+    assert (view.blocking == ()) == (view.status in ("eligible", "closed"))
+    if view.clock_start is not None:
+        assert view.explanation, "every clock explains its start (3.8)"
 
 
 @settings(max_examples=100, deadline=None)

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from app.events.types import IDENTIFIER_PATTERN
 from app.service.keys import Principal, create_key, revoke_key
+from app.store.ui_sessions import end_sessions_of_key
 from app.web.deps import Ctx, JSONResponse, require
 from app.web.problems import Problem
 from app.web.schemas import KeysOut
@@ -66,9 +67,11 @@ async def list_api_keys(ctx: Ctx, who: Admin) -> JSONResponse:
 
 @router.delete("/api-keys/{key_id}", status_code=204, operation_id="revokeApiKey")
 async def revoke_api_key(key_id: str, ctx: Ctx, who: Admin) -> Response:
-    """Revoke a key; every replica refuses it within the key cache's few seconds."""
-    async with ctx.pool.acquire() as conn:
+    """Revoke a key and end its UI sessions; every replica refuses the key within the key
+    cache's few seconds, and its sessions at once (they are looked up on each page)."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
         if not await revoke_key(conn, key_id):
             raise Problem(404, "not_found", f"no active key {key_id}")
+        await end_sessions_of_key(conn, key_id)
     ctx.keys.forget(key_id)
     return Response(status_code=204)

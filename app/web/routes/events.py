@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from app.service.append import Proposed
 from app.service.keys import Principal
+from app.store import stream_pages
 from app.store import streams as store
 from app.web.append_body import AppendIn, is_json_media, proposed_of, validated
 from app.web.deps import CaseId, CaseIdField, Ctx, JSONResponse, KnownAt, allowing, authorize, require
@@ -27,6 +28,8 @@ router = APIRouter(tags=["events"])
 WRITERS = allowing("case_system", "provider")
 READERS = allowing("case_system", "auditor")
 Reader = Annotated[Principal, Depends(require("case_system", "auditor"))]
+MAX_STREAM_PAGE = 1000
+"""Most events one `GET /cases/{case_id}/events` page holds (as the feed's limit)."""
 
 
 class AppendedEventOut(BaseModel):
@@ -155,11 +158,16 @@ async def read_case_events(
     who: Reader,
     from_version: Annotated[int, Query(ge=1, le=2**31 - 1)] = 1,
     known_at: KnownAt = None,
-    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_STREAM_PAGE, description=f"events per page, at most {MAX_STREAM_PAGE}")
+    ] = MAX_STREAM_PAGE,
 ) -> JSONResponse:
-    """A case's events in order from `from_version`, paged by `next_from_version`."""
+    """A case's events in order from `from_version`, paged by `next_from_version` (null on
+    the last page); at most `limit` events are read, the limit is in the query."""
     async with ctx.pool.acquire() as conn:
-        events = await store.read_stream(conn, case_id, from_version=from_version, known_at=known_at)
+        events = await stream_pages.read_page(
+            conn, case_id, from_version=from_version, limit=limit + 1, known_at=known_at
+        )
         if not events and from_version == 1:
             raise Problem(404, "case_not_found", f"no case {case_id} (as known at that time)")
     page = events[:limit]

@@ -8,14 +8,13 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from app.domain.case import CaseState, clock_view, replay
+from app.domain.case import CaseState, clock_view
 from app.domain.clock import ClockView
 from app.domain.facts import Fact
 from app.domain.ledger import ledger_view
 from app.domain.policy import PolicyTable
-from app.service.history import case_history
 from app.service.keys import Principal
-from app.store.streams import StoredEvent
+from app.web.history_page import MAX_PAGE, HistoryPage
 from app.web.ui.history_table import history_table
 from app.web.ui.html import esc
 from app.web.ui.panels import clock_card, facts, ledger_card, legend
@@ -30,6 +29,18 @@ class CaseQuery:
     as_of: date | None
     known_at: datetime | None
     today: date
+    from_version: int = 1
+    limit: int = MAX_PAGE
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSoFar:
+    """The whole case as known (for the clock and ledger cards) and one page of its history."""
+
+    state: CaseState
+    version: int
+    page: HistoryPage
+    refused: list[dict[str, Any]]
 
 
 def header(who: Principal | None) -> str:
@@ -46,9 +57,29 @@ def header(who: Principal | None) -> str:
     )
 
 
+def _same(q: CaseQuery) -> dict[str, str]:
+    return {k: v.isoformat() for k, v in (("as_of", q.as_of), ("known_at", q.known_at)) if v}
+
+
+def _pager(q: CaseQuery, next_from: int | None) -> str:
+    """Links to the previous and next page of the history (relative, the query kept)."""
+    path = f"/ui/cases/{quote(q.case_id)}"
+
+    def link(rel: str, first: int, text: str) -> str:
+        query = urlencode({**_same(q), "from_version": str(first), "limit": str(q.limit)})
+        return f'<a rel="{rel}" href="{esc(f"{path}?{query}")}">{text} {q.limit} events</a>'
+
+    links = []
+    if q.from_version > 1:
+        links.append(link("prev", max(q.from_version - q.limit, 1), "previous"))
+    if next_from is not None:
+        links.append(link("next", next_from, "next"))
+    return f'<nav class="pager">{" · ".join(links)}</nav>' if links else ""
+
+
 def _controls(q: CaseQuery) -> str:
     path = f"/ui/cases/{quote(q.case_id)}"
-    same = {k: v.isoformat() for k, v in (("as_of", q.as_of), ("known_at", q.known_at)) if v}
+    same = _same(q)
     json = f"/cases/{quote(q.case_id)}/history" + (f"?{urlencode(same)}" if same else "")
     return (
         f'<form class="inline" method="get" action="{esc(path)}">'
@@ -90,32 +121,29 @@ def _timeline_card(q: CaseQuery, view: ClockView, entries: list[Entry], day: dat
     )
 
 
-def render_case(
-    q: CaseQuery,
-    who: Principal,
-    events: Sequence[StoredEvent],
-    facts_list: Sequence[Fact],
-    policy: PolicyTable,
-    refused: list[dict[str, Any]],
-) -> str:
-    """The page body: every value from an event is escaped by the pieces that render it."""
+def render_case(q: CaseQuery, who: Principal, case: CaseSoFar, policy: PolicyTable) -> str:
+    """The page body: every value from an event is escaped by the pieces that render it.
+    Its cost grows with the page (at most MAX_PAGE events), not with the case; the caller
+    runs it in a worker thread all the same."""
     day = q.as_of or q.today
-    state: CaseState = replay(list(facts_list))
-    view = clock_view(state, day, policy)
-    ledgers = ledger_view(state.ledger, policy)
-    rows = case_history(events, facts_list, policy, as_of=q.as_of)
-    version = events[-1].version
+    view = clock_view(case.state, day, policy)
+    ledgers = ledger_view(case.state.ledger, policy)
+    page = case.page
+    rows, last = page.rows, page.events[-1].version if page.events else q.from_version - 1
     known = f"events known at {q.known_at.isoformat()}" if q.known_at else "every event recorded"
-    versions = {str(e.event_id): e.version for e in events}
+    versions = {str(e.event_id): e.version for e in page.events}
+    timeline = _timeline_card(q, view, _entries(rows, page.facts), day) if rows else ""
     return (
         header(who) + f"<main><h1>Case {esc(q.case_id)}</h1>"
         f'<p class="sub">Auditor timeline · clock as of {esc(day)} · {esc(known)}'
-        f" · version {version}</p>"
+        f" · version {case.version}</p>"
         f'<section class="card">{_controls(q)}</section>'
-        + facts(view, ledgers, version, len(events))
-        + _timeline_card(q, view, _entries(rows, facts_list), day)
+        + facts(view, ledgers, case.version, case.version)
+        + timeline
         + f'<div class="grid2">{clock_card(view, day, versions)}'
-        f"{ledger_card(ledgers, refused)}</div>"
-        f'<section class="card" id="history"><h2>History: {len(rows)} events, in order</h2>'
-        f"{history_table(rows, {str(f.event_id): f.data for f in facts_list})}</section></main>"
+        f"{ledger_card(ledgers, case.refused)}</div>"
+        f'<section class="card" id="history"><h2>History: versions {q.from_version} to {last}'
+        f" of {case.version}, in order</h2>{_pager(q, page.next_from_version)}"
+        f"{history_table(rows, {str(f.event_id): f.data for f in page.facts})}"
+        f"{_pager(q, page.next_from_version)}</section></main>"
     )

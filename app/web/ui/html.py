@@ -1,7 +1,10 @@
 """Small HTML helpers: escaping and the page shell every UI page shares.
 
 Everything that comes from an event, a key or a query is escaped here with `esc`;
-the builders below only ever join already-escaped fragments. Pages carry no
+the builders below only ever join already-escaped fragments. `esc` also shows the
+invisible characters that reorder or hide text (bidi overrides and isolates, zero-width
+characters) as visible marks such as `⟨U+202E⟩`: an event's text cannot make the page
+display something other than what is stored. Pages carry no
 script and load nothing from elsewhere: one inline stylesheet, allowed by a
 per-response nonce in the Content-Security-Policy.
 """
@@ -18,12 +21,17 @@ from starlette.responses import HTMLResponse
 
 from app.web.ui.style import CSS
 
+# U+200B-200F (zero-width, LRM/RLM), U+202A-202E (embeddings, overrides), U+2060 (word
+# joiner), U+2066-2069 (isolates), U+FEFF (zero-width no-break space).
+INVISIBLE = [*range(0x200B, 0x2010), *range(0x202A, 0x202F), 0x2060, *range(0x2066, 0x206A), 0xFEFF]
+_SHOWN = {code: f"\u27e8U+{code:04X}\u27e9" for code in INVISIBLE}
+
 
 def esc(value: Any) -> str:
-    """Text or attribute value, HTML-escaped (quotes included)."""
+    """Text or attribute value, HTML-escaped (quotes included), invisible controls shown."""
     if value is None:
         return ""
-    return html.escape(text(value), quote=True)
+    return html.escape(text(value), quote=True).translate(_SHOWN)
 
 
 def text(value: Any) -> str:

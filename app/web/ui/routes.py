@@ -14,13 +14,15 @@ from fastapi import APIRouter, Request
 from pydantic import TypeAdapter, ValidationError
 from starlette.responses import Response
 
+from app.domain.policy import PolicyTable
 from app.events.types import IDENTIFIER_PATTERN
 from app.projections import ledger as ledger_model
-from app.service.append import to_fact
 from app.service.keys import Principal
-from app.store import streams as store
+from app.store import stream_pages
 from app.web.deps import CaseId, Ctx, today, utc_known_at
-from app.web.ui.case_page import CaseQuery, header, render_case
+from app.web.history_page import MAX_PAGE, PageRequest, fold_case_page
+from app.web.offload import off_loop
+from app.web.ui.case_page import CaseQuery, CaseSoFar, header, render_case
 from app.web.ui.html import esc, page
 from app.web.ui.sign_in import UI_ROLES, message, redirect, signed_in, to_sign_in
 
@@ -47,6 +49,12 @@ def _find_form(error: str | None = None) -> str:
         '<input type="text" name="case_id" required maxlength="64" autofocus></label>'
         '<button type="submit">Open timeline</button></form></section>'
     )
+
+
+@router.get("")
+async def root() -> Response:
+    """`/ui` to `/ui/`, by a relative path (the framework's own slash redirect is off)."""
+    return redirect("/ui/")
 
 
 @router.get("/")
@@ -87,6 +95,24 @@ def _parse(adapter: TypeAdapter[Any], value: str | None, name: str) -> Any:
         ) from None
 
 
+def _page_number(value: str | None, name: str, default: int, most: int) -> int:
+    if value is None or not value.strip():
+        return default
+    if not value.strip().isdigit() or not 1 <= int(value) <= most:
+        raise ValueError(f"{name} must be a whole number from 1 to {most}")
+    return int(value)
+
+
+def _render(
+    texts: list[str], q: CaseQuery, who: Principal, refused: list[dict[str, Any]], policy: PolicyTable
+) -> str:
+    """Fold the case and render its page: one job in the heavy-work thread, so neither the
+    parsed stream nor the fold ever comes back to the event loop, only the HTML."""
+    wanted = PageRequest(q.case_id, q.from_version, q.limit, q.known_at, q.as_of)
+    state, version, history = fold_case_page(texts, wanted, policy)
+    return render_case(q, who, CaseSoFar(state, version, history, refused), policy)
+
+
 @router.get("/cases/{case_id}")
 async def case_page(
     request: Request,
@@ -94,25 +120,31 @@ async def case_page(
     ctx: Ctx,
     as_of: str | None = None,
     known_at: str | None = None,
+    from_version: str | None = None,
+    limit: str | None = None,
 ) -> Response:
-    """The auditor timeline of one case; `as_of` and `known_at` as in GET /cases/{id}/history."""
+    """The auditor timeline of one case; `as_of` and `known_at` as in GET /cases/{id}/history,
+    its history paged by `from_version` and `limit` (at most MAX_PAGE events)."""
     who = await _reader(request, ctx)
     if isinstance(who, Response):
         return who
     try:
         day, known = _parse(_DATE, as_of, "as_of"), _parse(_TIMESTAMP, known_at, "known_at")
+        first = _page_number(from_version, "from_version", 1, 2**31 - 1)
+        size = _page_number(limit, "limit", MAX_PAGE, MAX_PAGE)
     except ValueError as exc:
         return message(who, "Invalid request", str(exc), 422)
     if known is not None and known.tzinfo is None:
         known = known.replace(tzinfo=UTC)
     async with ctx.pool.acquire() as conn:
-        events = await store.read_stream(conn, case_id, known_at=known)
-        refused = await ledger_model.refused_claims(conn, case_id=case_id) if events else []
-    if not events:
+        texts = await stream_pages.read_as_json(conn, case_id, known_at=known)
+        refused = await ledger_model.refused_claims(conn, case_id=case_id) if texts else []
+    if not texts:
         when = f" as known at {known.isoformat()}" if known else ""
         return message(who, "Case not found", f"No case {case_id}{when}.", 404)
     if known is not None:
         refused = [r for r in refused if datetime.fromisoformat(r["refused_at"]) <= known]
-    query = CaseQuery(case_id, day, known, today())
-    html = render_case(query, who, events, [to_fact(e) for e in events], ctx.policy, refused)
+    query = CaseQuery(case_id, day, known, today(), first, size)
+    # The fold and the render grow with the case: off the event loop, so other requests go on.
+    html = await off_loop(_render, texts, query, who, refused, ctx.policy)
     return page(f"Case {case_id}", html)

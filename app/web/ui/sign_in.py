@@ -1,10 +1,11 @@
 """Signing a browser in and out of the HTML pages.
 
-Same keys as the JSON API (auditor, case_system, admin). A browser signs in once:
-the key goes into an HttpOnly, SameSite=Strict cookie (Secure on https) that
-`current_principal` reads for GET requests only, so no write can ride on it.
-Without a key an HTML page redirects to the sign-in form instead of answering
-a JSON 401. Sign-in and sign-out refuse posts from another site.
+Same keys as the JSON API (auditor, case_system, admin). A browser signs in once
+and gets a short-lived server-side session for the key (`app.web.ui.sessions`),
+never the key itself; a page also takes `Authorization: Bearer <key>` (scripts).
+Without either an HTML page redirects to the sign-in form instead of answering a
+JSON 401. Redirects are relative paths: the Host header is never copied into one.
+Sign-in and sign-out refuse posts from another site.
 """
 
 from __future__ import annotations
@@ -15,18 +16,21 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from app.service.keys import Principal
-from app.web.deps import KEY_COOKIE, Ctx, current_principal
+from app.web.deps import Ctx, bearer_key, current_principal
 from app.web.problems import Problem
+from app.web.ui import sessions
 from app.web.ui.case_page import header
 from app.web.ui.html import esc, page, secure_headers
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 UI_ROLES = frozenset({"auditor", "case_system", "admin"})
-COOKIE_SECONDS = 8 * 3600
 MAX_KEY_CHARS = 256
 
 
 async def signed_in(request: Request, ctx: Ctx) -> Principal | None:
+    """The session's key, or the bearer key a script sent; None when neither is live."""
+    if bearer_key(request) is None:
+        return await sessions.session_principal(request, ctx)
     try:
         return await current_principal(request, ctx)
     except Problem as problem:
@@ -36,6 +40,8 @@ async def signed_in(request: Request, ctx: Ctx) -> Principal | None:
 
 
 def redirect(location: str, status: int = 303) -> Response:
+    """A redirect to `location`, a path of this site (never a URL built from the Host)."""
+    assert location.startswith("/") and not location.startswith("//"), location
     response = RedirectResponse(location, status_code=status)
     secure_headers(response.headers)
     return response
@@ -84,8 +90,8 @@ def _sign_in_form(next_path: str, error: str | None = None, status: int = 200) -
     alert = f'<p class="error" role="alert">{esc(error)}</p>' if error else ""
     body = (
         header(None) + '<main class="signin"><section class="card"><h1>Sign in</h1>'
-        '<p class="sub">Paste an API key with the auditor, case_system or admin role. It is kept '
-        "in an HttpOnly cookie for this browser session and is never shown again.</p>"
+        '<p class="sub">Paste an API key with the auditor, case_system or admin role. It is '
+        "exchanged for a session of at most 8 hours (30 minutes idle); the key is not kept.</p>"
         f'{alert}<form method="post" action="/ui/sign-in">'
         f'<input type="hidden" name="next" value="{esc(next_path)}">'
         '<label>API key<input type="password" name="key" autocomplete="off" required '
@@ -115,22 +121,15 @@ async def sign_in(request: Request, ctx: Ctx) -> Response:
     if who.role not in UI_ROLES:
         return _sign_in_form(next_path, f"A {who.role} key cannot open these pages.", 403)
     response = redirect(next_path)
-    response.set_cookie(
-        KEY_COOKIE,
-        key,
-        max_age=COOKIE_SECONDS,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=_https(request),
-    )
+    await sessions.start(response, who, ctx, https=_https(request))
     return response
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request) -> Response:
+async def sign_out(request: Request, ctx: Ctx) -> Response:
+    """End the session server-side (the cookie is worthless afterwards, wherever it is)."""
     if _cross_site(request):
         return message(None, "Refused", "A sign-out form must be sent from this site.", 403)
     response = redirect("/ui/sign-in")
-    response.delete_cookie(KEY_COOKIE, path="/", httponly=True, samesite="strict", secure=_https(request))
+    await sessions.end(request, response, ctx, https=_https(request))
     return response

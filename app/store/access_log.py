@@ -1,0 +1,70 @@
+"""The access record's SQL: append a batch to the chain, read pages of it.
+
+Why one transaction per batch behind an advisory lock: several service processes
+write the one chain; each batch reads the chain's head and continues it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+import orjson
+
+from app.domain.access_records import GENESIS, AccessRecord, chain
+from app.store.queries import load_sql
+
+# Any fixed number unique to this chain among the service's advisory locks.
+_CHAIN_LOCK = 0x0ACCE55
+
+
+async def append_batch(conn: asyncpg.Connection, records: Sequence[AccessRecord]) -> int:
+    """Chain and store `records` in one transaction; the number stored."""
+    if not records:
+        return 0
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _CHAIN_LOCK)
+        head = await conn.fetchval(load_sql("access_log/last_hash"))
+        rows = [_row(r) for r in chain(head or GENESIS, records)]
+        return await conn.fetchval("SELECT caseledger_record_access($1::jsonb)", orjson.dumps(rows).decode())
+
+
+def _row(record: AccessRecord) -> dict:
+    return {
+        "at": record.at.isoformat(),
+        "key_id": record.key_id,
+        "role": record.role,
+        "provider_id": record.provider_id,
+        "client": record.client,
+        "case_ids": list(record.case_ids),
+        "endpoint": record.endpoint,
+        "request_id": record.request_id,
+        "status": record.status,
+        "previous_hash": record.previous_hash,
+        "hash": record.hash,
+    }
+
+
+async def page(
+    conn: asyncpg.Connection,
+    *,
+    after: int,
+    case_id: str | None,
+    actor: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    return await conn.fetch(load_sql("access_log/page"), after, case_id, actor, since, until, limit)
+
+
+async def session_keys(conn: asyncpg.Connection, session_hashes: Sequence[str]) -> dict[str, asyncpg.Record]:
+    """session hash -> (key_id, role, provider_id) for the sessions still stored."""
+    rows = await conn.fetch(load_sql("access_log/session_keys"), list(session_hashes))
+    return {row["session_hash"]: row for row in rows}
+
+
+async def all_records(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Every record in chain order (for `verify_chain`)."""
+    return await conn.fetch(load_sql("access_log/all"))

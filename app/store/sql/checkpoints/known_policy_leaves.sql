@@ -1,0 +1,3 @@
+SELECT version, digest
+FROM merkle_leaves
+WHERE kind = 'policy' AND subject = $1

@@ -1,0 +1,198 @@
+"""Who read which case: the access-record middleware and `GET /access-log`.
+
+Every request that returns a case's data (a route with a `case_id` in its path, and
+the pages that list cases: the feed, the worklist, a provider's ledger, an event's
+proof) leaves an `AccessRecord`: the key, role and provider id, the time, the client
+address, the case or cases, the endpoint (method and route template), the request id
+and the status. A refused read (401, 403, 404) is recorded too: who tried matters.
+The middleware only queues the record (`app.service.access_recorder`); the page's
+case ids are read from its body, and a UI session resolved to its key, when the
+batch is written, off the request path.
+
+Registered by `install(app)` (the middleware, added the documented way, and the
+router); the writer runs inside the lifespan through `recording(app, pool)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Depends, FastAPI, Query
+from pydantic import AfterValidator, BaseModel
+from starlette.requests import HTTPConnection, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.domain.access_records import AccessRecord
+from app.service.access_recorder import AccessRecorder, Pending
+from app.service.access_recorder import recording as run_recorder
+from app.service.keys import Principal
+from app.store import access_log as store
+from app.web.deps import Ctx, JSONResponse, bearer_key, require, utc_known_at
+from app.web.middleware import ids_of, route_of
+from app.web.problems import Problem
+
+# Pages whose case ids are in the answer, not the path.
+LISTING_ROUTES = frozenset(
+    {"/events", "/closure-clock/worklist", "/providers/{provider_id}/ledger", "/events/{event_id}/proof"}
+)
+MAX_LISTING_BYTES = 8 * 1024 * 1024
+SESSION_COOKIE = "caseledger_session"  # app.web.ui.sessions
+MAX_PAGE = 500
+FROM = "records at or after this time (UTC unless it says otherwise)"
+TO = "records before this time (UTC unless it says otherwise)"
+
+
+class AccessRecorderMiddleware:
+    """Queues an access record for each request that reads a case (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        seen = _Seen()
+
+        async def watch(message: Message) -> None:
+            seen.watch(message, scope)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            recorder = getattr(scope["app"].state, "access_recorder", None)
+            if recorder is not None:
+                await _note(recorder, scope, seen)
+
+
+class _Seen:
+    __slots__ = ("body", "listing", "status")
+
+    def __init__(self) -> None:
+        self.status, self.body, self.listing = 500, bytearray(), None
+
+    def watch(self, message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.listing = route_of(scope) in LISTING_ROUTES and self.status < 400
+        elif message["type"] == "http.response.body" and self.listing:
+            if len(self.body) < MAX_LISTING_BYTES:
+                self.body += message.get("body", b"")
+
+
+async def _note(recorder: AccessRecorder, scope: Scope, seen: _Seen) -> None:
+    route = route_of(scope)
+    case_id = ids_of(scope).get("case_id")
+    if case_id is None and route not in LISTING_ROUTES:
+        return
+    connection = HTTPConnection(scope)
+    who = await _principal(connection)
+    client = scope.get("client")
+    record = AccessRecord(
+        at=recorder.now(),
+        key_id=who.key_id if who else None,
+        role=who.role if who else None,
+        provider_id=who.provider_id if who else None,
+        client=client[0] if client else None,
+        case_ids=(case_id,) if case_id else (),
+        endpoint=f"{scope['method']} {route}",
+        request_id=(scope.get("state") or {}).get("request_id"),
+        status=seen.status,
+    )
+    body = bytes(seen.body) if case_id is None and seen.listing else None
+    recorder.note(Pending(record, body=body, session_hash=_session_hash(connection)))
+
+
+async def _principal(connection: HTTPConnection) -> Principal | None:
+    """The API key's principal (cached by the key cache: the route just resolved it)."""
+    key = bearer_key(Request(connection.scope))
+    if key is None:
+        return None
+    ctx = connection.app.state.ctx
+    return await ctx.keys.principal(ctx.pool, key)
+
+
+def _session_hash(connection: HTTPConnection) -> str | None:
+    if not connection.url.path.startswith("/ui"):
+        return None
+    session_id = connection.cookies.get(SESSION_COOKIE)
+    return hashlib.sha256(session_id.encode()).hexdigest() if session_id else None
+
+
+router = APIRouter(tags=["audit"])
+
+
+class AccessRecordOut(BaseModel):
+    position: int
+    at: datetime
+    key_id: str | None
+    role: str | None
+    provider_id: str | None
+    client: str | None
+    case_ids: list[str]
+    endpoint: str
+    request_id: str | None
+    status: int
+    hash: str
+
+
+class AccessLogOut(BaseModel):
+    records: list[AccessRecordOut]
+    next_cursor: str | None
+
+
+@router.get("/access-log", response_model=AccessLogOut, response_class=JSONResponse, operation_id="listAccessLog")
+async def list_access_log(
+    ctx: Ctx,
+    who: Annotated[Principal, Depends(require("auditor"))],
+    case_id: Annotated[str | None, Query(max_length=128, description="records naming this case")] = None,
+    actor: Annotated[str | None, Query(max_length=128, description="a key id, role or provider id")] = None,
+    from_: Annotated[datetime | None, AfterValidator(utc_known_at), Query(alias="from", description=FROM)] = None,
+    to: Annotated[datetime | None, AfterValidator(utc_known_at), Query(description=TO)] = None,
+    cursor: Annotated[str | None, Query(max_length=20, description="next_cursor of the last page")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> Any:
+    """Who read which case, oldest first: answers "who viewed this person's case"."""
+    if cursor is not None and not cursor.isdigit():
+        raise Problem(422, "invalid_request", "cursor is not one this service gave out")
+    after = int(cursor) if cursor else 0
+    async with ctx.pool.acquire() as conn:
+        rows = await store.page(
+            conn,
+            after=after,
+            case_id=case_id,
+            actor=actor,
+            since=from_,
+            until=to,
+            limit=limit,
+        )
+    records = [dict(row) for row in rows]
+    for record in records:
+        record["case_ids"] = list(record["case_ids"])
+    more = len(records) == limit
+    return JSONResponse(
+        {"records": records, "next_cursor": str(records[-1]["position"]) if more else None}
+    )
+
+
+def install(app: FastAPI) -> None:
+    """The middleware and `GET /access-log`; one line in `create_app`."""
+    app.add_middleware(AccessRecorderMiddleware)
+    app.include_router(router)
+
+
+@asynccontextmanager
+async def recording(app: FastAPI, pool: asyncpg.Pool) -> AsyncIterator[None]:
+    """The lifespan's part: the batch writer runs while the app serves; what is queued at
+    a clean shutdown is written before the pool closes."""
+    recorder = AccessRecorder(pool, now=lambda: datetime.now(UTC))
+    app.state.access_recorder = recorder
+    async with run_recorder(recorder):
+        yield
+    app.state.access_recorder = None

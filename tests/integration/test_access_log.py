@@ -1,0 +1,111 @@
+"""Every read of a case leaves an access record naming the key (issue 13, item 1)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import pytest
+
+from app.domain.access_records import GENESIS, AccessRecord, access_hash
+from app.service.keys import hash_key
+from tests.integration.events_fixtures import case_opened, employment_started
+
+READS = (
+    "/cases/{case_id}/events",
+    "/cases/{case_id}/closure-clock",
+    "/cases/{case_id}/ledger",
+    "/cases/{case_id}/history",
+    "/cases/{case_id}/verify",
+    "/cases/{case_id}/export",
+)
+
+
+async def key_id_of(pool: asyncpg.Pool, key: str) -> str:
+    return await pool.fetchval("SELECT key_id FROM api_keys WHERE key_hash = $1", hash_key(key))
+
+
+async def records_for(api: Any, case_id: str, want: int, **params: str) -> list[dict[str, Any]]:
+    """The case's access records once at least `want` were written (the writer runs every
+    half second, off the request path)."""
+    for _ in range(100):
+        response = await api.get("/access-log", role="auditor", params={"case_id": case_id, **params})
+        assert response.status_code == 200, response.text
+        records = response.json()["records"]
+        if len(records) >= want:
+            return records
+        await asyncio.sleep(0.1)
+    return records
+
+
+async def test_each_kind_of_read_leaves_a_record_naming_the_key(api, pool, case_id):
+    assert (await api.append(case_id, case_opened(), employment_started())).status_code == 201
+    for path in READS:
+        response = await api.get(path.format(case_id=case_id), role="auditor")
+        # The export needs a signed checkpoint (404 before the first): recorded either way.
+        assert response.status_code in ((200, 404) if path.endswith("export") else (200,)), response.text
+    assert (await api.get("/events", role="auditor", params={"limit": 1000})).status_code == 200
+    auditor = await key_id_of(pool, api.keys["auditor"])
+
+    records = await records_for(api, case_id, len(READS) + 1)
+
+    endpoints = {r["endpoint"] for r in records if r["key_id"] == auditor}
+    assert {f"GET {path}" for path in READS} <= endpoints
+    assert all(r["role"] == "auditor" and r["request_id"] for r in records if r["key_id"] == auditor)
+
+
+async def test_a_feed_page_records_each_case_on_it(api, pool, case_id):
+    await api.append(case_id, case_opened())
+    page = (await api.get("/events", params={"limit": 1000})).json()
+    if case_id not in {e["case_id"] for e in page.get("events", [])}:
+        pytest.skip("the case is not on the feed's first page in this shared database")
+    records = await records_for(api, case_id, 1)
+    assert any(r["endpoint"] == "GET /events" for r in records)
+
+
+async def test_a_ui_page_records_the_signed_in_key(api, pool, case_id):
+    await api.append(case_id, case_opened())
+    signed = await api.client.post("/ui/sign-in", data={"key": api.keys["auditor"]})
+    assert signed.status_code == 303
+    try:
+        assert (await api.client.get(f"/ui/cases/{case_id}")).status_code == 200
+        records = await records_for(api, case_id, 1)
+    finally:
+        await api.client.post("/ui/sign-out")
+    assert records[0]["endpoint"] == "GET /ui/cases/{case_id}"
+    assert records[0]["key_id"] == await key_id_of(pool, api.keys["auditor"])
+
+
+async def test_a_refused_read_is_recorded_and_others_are_filtered_by_actor(api, pool, case_id):
+    await api.append(case_id, case_opened())
+    provider = await api.key_for(pool, "provider", provider_id="prov-access")
+    refused = await api.client.get(
+        f"/cases/{case_id}/closure-clock", headers={"Authorization": f"Bearer {provider}"}
+    )
+    assert refused.status_code == 403
+    records = await records_for(api, case_id, 1, actor="prov-access")
+    assert records[0]["status"] == 403 and records[0]["role"] == "provider"
+
+
+async def test_only_admin_and_auditor_read_the_access_log(api):
+    assert (await api.get("/access-log", role="case_system")).status_code == 403
+    assert (await api.get("/access-log", role="admin")).status_code == 200
+    assert (await api.get("/access-log", role="auditor", params={"cursor": "x"})).status_code == 422
+
+
+async def test_the_access_log_is_append_only_and_chained(api, pool, case_id):
+    await api.append(case_id, case_opened())
+    await api.get(f"/cases/{case_id}/closure-clock")
+    await records_for(api, case_id, 1)
+    async with pool.acquire() as conn:
+        for statement in ("UPDATE access_log SET status = 200", "DELETE FROM access_log", "TRUNCATE access_log"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(statement)
+        rows = await conn.fetch("SELECT * FROM access_log ORDER BY position")
+    previous = GENESIS
+    for row in rows:
+        fields = {k: row[k] for k in ("at", "key_id", "role", "provider_id", "client", "endpoint", "request_id", "status")}
+        record = AccessRecord(case_ids=tuple(row["case_ids"]), **fields)
+        assert row["previous_hash"] == previous and row["hash"] == access_hash(previous, record)
+        previous = row["hash"]
