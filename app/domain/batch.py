@@ -85,15 +85,12 @@ def decide_batch(
             outcome.repeats += 1
             continue
         refusal = _decide_one(outcome, proposal, policy, pre_check, keep_going=keep_going)
+        next_version = version + len(outcome.accepted) + 1
         if refusal is None:
-            next_version = version + len(outcome.accepted) + 1
             refusal = _accept(outcome, proposal, next_version, at, keep_going=keep_going)
         elif record is not None and _recordable(proposal, refusal):
             kept = Refused(index, record(proposal, refusal), refusal, outcome.state)
-            next_version = version + len(outcome.accepted) + 1
-            if _accept(outcome, kept.proposal, next_version, at, keep_going=True) is None:
-                outcome.findings.append(kept)
-                refusal = None
+            refusal = _keep_as_fact(outcome, kept, next_version, at)
         if refusal is None:
             accepted_ids.add(proposal.event_id)
             continue
@@ -101,6 +98,14 @@ def decide_batch(
         if not keep_going:
             break
     return outcome
+
+
+def _keep_as_fact(outcome: BatchOutcome, kept: Refused, version: int, at: datetime) -> Refusal | None:
+    """Fold in a refused line as the fact it is; if the fold cannot take it, it stays refused."""
+    if _accept(outcome, kept.proposal, version, at, keep_going=True) is not None:
+        return kept.refusal
+    outcome.findings.append(kept)
+    return None
 
 
 def _recordable(proposal: Proposal, refusal: Refusal) -> bool:

@@ -10,8 +10,7 @@ without `verify` noticing. Only the importer sets it (its actor is `import:...`)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
-from datetime import date
+from dataclasses import replace
 from typing import Any
 
 from app.domain.facts import Refusal
@@ -33,24 +32,3 @@ def with_finding(item: Any, refusal: Refusal) -> Any:
     """`item` (a validated proposal) with its finding in its metadata."""
     metadata = {**item.metadata, FINDING_KEY: finding_of(item.data, refusal)}
     return replace(item, metadata=metadata)
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One row of the auditor's list: a case, the event(s), the rule, the dates."""
-
-    case_id: str
-    rule: str
-    detail: str
-    on: date | None  # the date the finding is filed under (from/to filter on it)
-    event_ids: tuple[str, ...] = ()
-    provider_id: str | None = None
-    source: str = "rules"  # "import" when the importer kept a refused line
-    dates: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def history(self) -> str:
-        return f"/cases/{self.case_id}/history"
-
-    def sort_key(self) -> tuple[str, str, str, str]:
-        return (self.on.isoformat() if self.on else "9999-12-31", self.case_id, self.rule, ",".join(self.event_ids))

@@ -3,8 +3,10 @@
 One query finds which event_ids are already stored (skipped, or an idempotency
 conflict); `app.operations_heads` loads where each case stands (two more). Then
 each case's lines go through the service's batch loop (`app.domain.batch`) in
-file order, except that a refused line is left out and the case's later lines
-are decided against the state without it; the service's `plan_append` plans
+file order, except that a line the rules refuse is kept as the fact it is, its
+refusal written into its metadata as a finding (`app.domain.findings`, issue 15),
+and a line the fold cannot take is left out, the case's later lines decided
+against the state without it; the service's `plan_append` plans
 what each case writes. The result is one `AppendCall` per case, for the caller
 to write.
 

@@ -21,7 +21,9 @@ from app.events.registry import UnknownEventType, UnsupportedSchemaVersion, pars
 from app.service.errors import ServiceError, validation_errors
 from app.service.keys import Principal
 
-CLIENT_METADATA_KEYS_SET_BY_SERVER = ("actor",)
+# Set by the server, never taken from a client: who appended, and (import only) the rule an
+# imported fact broke.
+CLIENT_METADATA_KEYS_SET_BY_SERVER = ("actor", "import_finding")
 
 
 @dataclass(frozen=True, slots=True)

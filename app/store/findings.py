@@ -32,6 +32,7 @@ class FindingFilter:
     provider_id: str | None = None
     today: date | None = None
     eligible_days: int = 90
+    case_id: str | None = None
 
 
 def statements(rule: str | None) -> list[str]:
@@ -46,7 +47,8 @@ async def fetch_findings(conn: asyncpg.Connection, f: FindingFilter) -> list[dic
     rows: list[dict[str, Any]] = []
     for name in statements(f.rule):
         sql = load_sql("findings/wrapper").replace("{rows}", load_sql(f"findings/{name}"))
-        found = await conn.fetch(sql, f.from_day, f.to_day, f.provider_id, f.today, f.eligible_days)
+        args = (f.from_day, f.to_day, f.provider_id, f.today, f.eligible_days, f.case_id)
+        found = await conn.fetch(sql, *args)
         rows.extend(dict(r) for r in found if f.rule is None or r["rule"] == f.rule)
     return rows
 

@@ -24,7 +24,7 @@ from app.web.context import AppContext
 from app.web.openapi_doc import install_openapi
 from app.web.plain import add_plain_routes
 from app.web.problems import Problem, install_problem_handlers, problem_response
-from app.web.routes import admin, audit, clock, events, health, ledger, trust
+from app.web.routes import admin, audit, clock, events, findings, health, ledger, trust
 
 log = logging.getLogger("caseledger")
 # What a database that is down, restarting or hung raises (answered 503, never 500):
@@ -102,12 +102,12 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     # Request id, metrics, access log and the body limit (413 before anything parses the
     # body), as one middleware added the documented way (app.web.observability).
     observability.install(app, settings)
-    access_log.install(app)  # who read which case (issue 13): middleware and GET /access-log
     _install_database_down_handler(app)
     # The hot paths first: plain Starlette routes, matched before any included router.
     add_plain_routes(app, PLAIN_OPERATIONS)
-    for module in (health, events, clock, ledger, audit, trust, admin, observability, ui):
+    for module in (health, events, clock, ledger, audit, trust, findings, admin, observability, ui):
         app.include_router(module.router)
+    access_log.install(app)  # who read which case (issue 13): middleware and GET /access-log
     return app
 
 

@@ -152,7 +152,10 @@ async def test_import_gives_the_read_models_the_api_gives_and_a_rerun_appends_no
                 continue
             await api.append(line["case_id"], {k: line[k] for k in ("event_id", "type", "data", "metadata")})
         through_api = await _over_http(api, ["imp-A", "imp-B", "imp-C", "imp-D"])
-    imported_models, api_models = _without_b(await _read_models(pool)), _without_b(await _read_models(api_pool))
+    imported_models, api_models = (
+        _without_b(await _read_models(pool)),
+        _without_b(await _read_models(api_pool)),
+    )
     await api_pool.close()
     # imp-B's two-signature plan the API refuses is imported as the fact it is (issue 15).
     assert imported_models == api_models

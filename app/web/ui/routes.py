@@ -23,6 +23,7 @@ from app.web.deps import CaseId, Ctx, today, utc_known_at
 from app.web.history_page import MAX_PAGE, PageRequest, fold_case_page
 from app.web.offload import off_loop
 from app.web.ui.case_page import CaseQuery, CaseSoFar, header, render_case
+from app.web.ui.findings_page import case_findings_link
 from app.web.ui.html import esc, page
 from app.web.ui.sign_in import UI_ROLES, message, redirect, signed_in, to_sign_in
 
@@ -139,6 +140,7 @@ async def case_page(
     async with ctx.pool.acquire() as conn:
         texts = await stream_pages.read_as_json(conn, case_id, known_at=known)
         refused = await ledger_model.refused_claims(conn, case_id=case_id) if texts else []
+        findings_link = await case_findings_link(conn, case_id, today()) if texts else ""
     if not texts:
         when = f" as known at {known.isoformat()}" if known else ""
         return message(who, "Case not found", f"No case {case_id}{when}.", 404)
@@ -147,4 +149,4 @@ async def case_page(
     query = CaseQuery(case_id, day, known, today(), first, size)
     # The fold and the render grow with the case: off the event loop, so other requests go on.
     html = await off_loop(_render, texts, query, who, refused, ctx.policy)
-    return page(f"Case {case_id}", html)
+    return page(f"Case {case_id}", findings_link + html)

@@ -19,3 +19,4 @@ JOIN LATERAL (
 ) n ON true
 WHERE r.type = 'EventRetracted'
   AND t.type IN ('CaseClosed', 'EmploymentStarted', 'EmploymentEnded')
+  AND (params.case_id IS NULL OR r.case_id = params.case_id)

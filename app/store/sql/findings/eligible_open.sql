@@ -7,3 +7,4 @@ SELECT c.case_id, 'eligible_not_closed' AS rule,
        jsonb_build_object('eligible_on', c.eligible_on, 'clock_start', c.clock_start) AS dates
 FROM closure_clock c
 WHERE c.phase = 'in_follow_up' AND c.eligible_on <= params.today - params.days
+  AND (params.case_id IS NULL OR c.case_id = params.case_id)

@@ -12,3 +12,4 @@ FROM events e
 CROSS JOIN LATERAL jsonb_to_record(e.metadata->'import_finding') AS f(rule text, detail text, dates jsonb)
 LEFT JOIN ledger_pba lp ON lp.case_id = e.case_id AND lp.pba_id = e.data->>'pba_id'
 WHERE e.metadata ? 'import_finding' AND e.metadata->>'actor' LIKE 'import:%'
+  AND (params.case_id IS NULL OR e.case_id = params.case_id)

@@ -14,3 +14,4 @@ LEFT JOIN ledger_pba lp ON lp.case_id = t.case_id AND lp.pba_id = t.data->>'pba_
 WHERE r.type = 'EventRetracted'
   AND t.type IN ('AuthorizationIssued', 'AuthorizationPaid', 'AuthorizationCancelled',
                  'PBAMilestoneReached')
+  AND (params.case_id IS NULL OR r.case_id = params.case_id)

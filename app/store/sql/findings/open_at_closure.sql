@@ -21,3 +21,4 @@ WHERE c.type = 'CaseClosed'
     SELECT 1 FROM events x
     WHERE x.case_id = c.case_id AND x.type = 'EventRetracted'
       AND (x.data->>'retracted_event_id')::uuid IN (c.event_id, i.event_id))
+  AND (params.case_id IS NULL OR c.case_id = params.case_id)
