@@ -6,6 +6,8 @@ stored, with the key it stands for, an absolute expiry and the last time it was 
 covers a deleted key; the lookup also refuses a revoked one).
 
 The statements are this revision's own copies under `app/store/sql/migrations/0006/`.
+As every migration after 0004, it ends by granting the app role its privileges again
+(`app_grants.sql` names `ui_sessions`: INSERT, UPDATE (last_seen_at), DELETE).
 
 Revision ID: 0006
 Revises: 0005
@@ -15,6 +17,7 @@ Create Date: 2026-12-07
 from collections.abc import Sequence
 
 from alembic import op
+from app.store.privileges import grant_app_role
 from app.store.queries import migration_sql
 
 revision: str = "0006"
@@ -27,6 +30,7 @@ def upgrade() -> None:
     for statement in migration_sql("0006", "ui_sessions").split(";\n"):
         if statement.strip():
             op.execute(statement)
+    grant_app_role(op.get_bind())
 
 
 def downgrade() -> None:

@@ -15,6 +15,7 @@ Create Date: 2026-12-07
 from collections.abc import Sequence
 
 from alembic import op
+from app.store.privileges import grant_app_role
 from app.store.queries import migration_sql
 
 revision: str = "0008"
@@ -27,9 +28,12 @@ def upgrade() -> None:
     for statement in migration_sql("0008", "access_log").split(";\n--\n"):
         if statement.strip():
             op.execute(statement)
+    # The app role reads both tables and writes the access record only through the function.
+    grant_app_role(op.get_bind())
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION caseledger_put_data_key(text, bytea, text)")
     op.execute("DROP TABLE case_data_keys")
     op.execute("DROP FUNCTION caseledger_record_access(jsonb)")
     op.execute("DROP TABLE access_log")

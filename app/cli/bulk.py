@@ -88,9 +88,7 @@ def rebuild_command(
 def verify_command(
     checkpoints: Annotated[
         Path | None,
-        typer.Option(
-            file_okay=False, exists=True, help="folder of signed .checkpoint files"
-        ),
+        typer.Option(file_okay=False, exists=True, help="folder of signed .checkpoint files"),
     ] = None,
     public_key: Annotated[
         Path | None, typer.Option(dir_okay=False, exists=True, help="the checkpoint key's FILE.pub")

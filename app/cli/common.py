@@ -11,7 +11,8 @@ import asyncio
 import os
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 from rich.console import Console
@@ -21,6 +22,9 @@ from app.domain.policy import PolicyTable
 from app.ops.bulk_import import BULK_STATEMENT_TIMEOUT_MS
 from app.settings import get_settings
 
+if TYPE_CHECKING:
+    from app.store.embedded_pg import EmbeddedPostgres
+
 T = TypeVar("T")
 # Import and rebuild are Python-bound: one process per core, up to two (each holds its
 # own batches; PostgreSQL needs CPU too).
@@ -28,13 +32,31 @@ DEFAULT_WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
 def database_url() -> str:
-    """DATABASE_URL, or the embedded PostgreSQL in the project's data folder (started if needed)."""
+    """The owner's URL, for migrate, import and rebuild: DATABASE_URL, or the embedded
+    PostgreSQL in the project's data folder (started if needed) as its superuser."""
     settings = get_settings()
     if settings.database_url:
         return settings.database_url
+    return _embedded().url
+
+
+def app_database_url() -> str:
+    """The URL `serve` connects with, the app role's (least privilege, docs/operations.md):
+    CASELEDGER_APP_DATABASE_URL, else DATABASE_URL as given, else the embedded app role."""
+    settings = get_settings()
+    if settings.app_database_url:
+        return settings.app_database_url
+    if settings.database_url:
+        return settings.database_url
+    return _embedded().app_url
+
+
+@lru_cache(maxsize=1)
+def _embedded() -> EmbeddedPostgres:
     from app.store.embedded_pg import start_embedded_postgres
 
-    return start_embedded_postgres(settings.data_dir).url
+    settings = get_settings()
+    return start_embedded_postgres(settings.data_dir, app_role=settings.app_role)
 
 
 def policy() -> PolicyTable:

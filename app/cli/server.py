@@ -1,18 +1,20 @@
-"""`caseledger migrate | serve`: bring the schema to head, then serve HTTP."""
+"""`caseledger migrate | serve`: bring the schema to head as its owner, then serve HTTP
+as the app role, which can read and append but not rewrite (docs/operations.md)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Annotated
 
 import typer
 
-from app.cli.common import database_url, run, with_conn
+from app.cli.common import app_database_url, database_url, run, with_conn
 from app.settings import get_settings
 
 
 def migrate() -> None:
-    """Upgrade the database schema to the newest migration."""
+    """Upgrade the schema to the newest migration and grant the app role (run as the owner)."""
     from app.store.migrations import upgrade_to_head
 
     run(upgrade_to_head)
@@ -29,11 +31,10 @@ def serve(
 
     from app.observability.logs import configure_logging
     from app.service.keys import first_admin_key
-    from app.store.migrations import upgrade_to_head
     from app.web.connection_limits import server_options
 
-    url = database_url()
-    run(upgrade_to_head)
+    url = app_database_url()
+    _migrate_before_serving(url)
     key = with_conn(first_admin_key)
     if key:
         typer.echo(f"First start: an admin API key was created. It is shown once:\n\n  {key}\n", err=True)
@@ -50,6 +51,30 @@ def serve(
         log_config=None,
         **server_options(),
     )
+
+
+def _migrate_before_serving(app_url: str) -> None:
+    """Bring the schema to head as its owner; serve as the app role.
+
+    Embedded, or with both DATABASE_URL (owner) and CASELEDGER_APP_DATABASE_URL set,
+    the owner's URL migrates. With one URL only, it migrates when the schema is behind
+    (which only the owner can do) and serving as the owner is warned about.
+    """
+    from app.store.migrations import schema_status, upgrade_to_head
+
+    if database_url() != app_url:
+        run(upgrade_to_head)
+        return
+    at_head, owns_tables = asyncio.run(schema_status(app_url))
+    if not at_head:
+        run(upgrade_to_head)
+        owns_tables = True
+    if owns_tables:
+        typer.echo(
+            "warning: serving as the owner of the tables, which can rewrite history; "
+            "serve with the app role's URL (docs/operations.md, least privilege)",
+            err=True,
+        )
 
 
 def register(cli: typer.Typer) -> None:

@@ -15,6 +15,7 @@ the table as known now, so the totals equal pricing every claim by that table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -85,18 +86,26 @@ def price_pba(pba: Pba, policy: PolicyTable) -> PricedPba:
     tables: dict[int, tuple[Priced, ...]] = {total: current}
 
     def under(count: int) -> tuple[Priced, ...]:
+        """The claims priced by the first `count` adoptions (each table priced once)."""
         if count not in tables:
             tables[count] = price_claims(pba, policy.through(count))
         return tables[count]
 
     lines = tuple(under(count)[i] for i, count in enumerate(counts))
-    adjustments = []
-    for count in range(2, total + 1):
+    return PricedPba(lines, now, _adjustments(pba, policy, counts, under))
+
+
+def _adjustments(
+    pba: Pba, policy: PolicyTable, counts: list[int], under: Callable[[int], tuple[Priced, ...]]
+) -> tuple[AdjustmentLine, ...]:
+    """One line per adoption after a claim's recording that changed its amount, by adoption."""
+    found = []
+    for count in range(2, len(policy.adoptions) + 1):
+        adoption = policy.adoptions[count - 1]
         for i, claim in enumerate(pba.claims):
             old, new = under(count - 1)[i][1], under(count)[i][1]
             if count > counts[i] and old != new:
-                adoption = policy.adoptions[count - 1]
-                adjustments.append(
+                found.append(
                     AdjustmentLine(
                         claim.event_id,
                         claim.milestone,
@@ -108,7 +117,7 @@ def price_pba(pba: Pba, policy: PolicyTable) -> PricedPba:
                         adoption.adopted_by,
                     )
                 )
-    return PricedPba(lines, now, tuple(adjustments))
+    return tuple(found)
 
 
 def price_claims(pba: Pba, policy: PolicyTable) -> tuple[Priced, ...]:

@@ -120,8 +120,7 @@ class PbaLedger:
             "cap": money(self.cap),
             "cap_left": money(self.cap_left),
             "anomalies": list(self.anomalies),
-            # Only when an adoption changed a recorded price: rows without one read as before.
-            **({"adjustments": [a.to_json() for a in self.adjustments]} if self.adjustments else {}),
+            "adjustments": [a.to_json() for a in self.adjustments],
         }
 
 

@@ -76,15 +76,18 @@ class PolicyTable:
         return PolicyTable.from_adoptions(self.adoptions[:count])
 
     def known_count(self, moment: datetime | None) -> int:
-        """How many adoptions were made by `moment` (None: before any, e.g. a claim
-        stored before the policy was recorded, which the first version priced)."""
+        """How many adoptions were made by `moment`; None stands for a claim kept in a
+        snapshot from before claims remembered their recording time, which only the
+        first adoption's versions (the seeded ones) had priced."""
+        if not self.adoptions:
+            return 0
         if moment is None:
-            return 1
+            moment = self.adoptions[0].adopted_at
         return sum(1 for a in self.adoptions if a.adopted_at <= moment)
 
     def as_known_at(self, moment: datetime | None) -> PolicyTable:
-        """The table as the service knew it at `moment` (None or a table without adoptions: itself)."""
-        if not self.adoptions:
+        """The table as the service knew it at `moment` (None: now, itself)."""
+        if moment is None or not self.adoptions:
             return self
         return self.through(self.known_count(moment))
 

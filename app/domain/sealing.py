@@ -91,7 +91,7 @@ def seal_event_data(
     random_bytes: RandomBytes = os.urandom,
 ) -> tuple[Section, Section]:
     """The event's data and metadata as stored: every personal value sealed, the rest as is."""
-    if not _holds_personal(event_type, data, metadata):
+    if not holds_personal(event_type, data, metadata):
         return dict(data), dict(metadata)
     cipher, event = AESGCM(data_key), str(event_id)
 
@@ -116,7 +116,7 @@ def open_event_data(
     stored while the key lives. Raises SealBroken when a sealed value was altered
     or moved from another case, event or field.
     """
-    if not _holds_personal(event_type, data, metadata):
+    if not holds_personal(event_type, data, metadata):
         return dict(data), dict(metadata)
     if data_key is None:
         return _each_personal(event_type, data, metadata, lambda path, value: DESTROYED)
@@ -142,6 +142,16 @@ def blind_event_data(
     return _each_personal(event_type, data, metadata, lambda path, value: SEALED)
 
 
+def blind_sealed_data(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Stored data as a keyless fold parses it: each sealed value replaced by `SEALED`, a
+    value stored clear left as it is (so folds of events written before sealing, and their
+    snapshots, do not change)."""
+    fields = personal_fields(event_type)
+    if not any(is_sealed(data.get(name)) for name in fields):
+        return data
+    return {name: SEALED if name in fields and is_sealed(value) else value for name, value in data.items()}
+
+
 def blind_event(event: EventData) -> EventData:
     """A validated event with its personal values replaced by `SEALED`, for the append path's
     fold: the state, its snapshot and the read models then hold exactly what a fold of the
@@ -150,7 +160,7 @@ def blind_event(event: EventData) -> EventData:
     return event.model_copy(update=present) if present else event
 
 
-def _holds_personal(event_type: str, data: Mapping[str, Any], metadata: Mapping[str, Any]) -> bool:
+def holds_personal(event_type: str, data: Mapping[str, Any], metadata: Mapping[str, Any]) -> bool:
     """Most events (dates, ids, money) hold no personal value: they skip the cipher."""
     return any(data.get(name) is not None for name in personal_fields(event_type)) or any(
         is_personal_metadata_key(key) for key in metadata

@@ -29,11 +29,13 @@ log = logging.getLogger("caseledger.access_record")
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """A record as the request left it: the page body still to read for its case ids,
-    a UI session still to resolve to its key."""
+    """A record as the request left it: the page body still to read for its case ids, the
+    API key (its SHA-256) or UI session still to resolve to who holds it, so the request
+    pays no lookup for its own record."""
 
     record: AccessRecord
     body: bytes | None = None
+    key_hash: str | None = None
     session_hash: str | None = None
 
 
@@ -104,13 +106,16 @@ async def _resolved(conn: asyncpg.Connection, taken: list[Pending]) -> list[Acce
     """Records complete: case ids read from page bodies, UI sessions turned into keys.
     A page that named no case leaves no record."""
     sessions = {p.session_hash for p in taken if p.session_hash}
-    keys = await store.session_keys(conn, sorted(sessions)) if sessions else {}
+    api_keys = {p.key_hash for p in taken if p.key_hash}
+    by_session = await store.session_keys(conn, sorted(sessions)) if sessions else {}
+    by_key = await store.key_holders(conn, sorted(api_keys)) if api_keys else {}
     records = []
     for pending in taken:
         record = pending.record
         if pending.body is not None:
             record = replace(record, case_ids=case_ids_in(pending.body))
-        if pending.session_hash and (key := keys.get(pending.session_hash)) is not None:
+        key = by_key.get(pending.key_hash or "") or by_session.get(pending.session_hash or "")
+        if key is not None:
             record = replace(record, key_id=key["key_id"], role=key["role"], provider_id=key["provider_id"])
         if record.case_ids:
             records.append(record)

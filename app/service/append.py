@@ -9,6 +9,7 @@ only; `app.web` turns it into problem+json.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -19,11 +20,19 @@ from app.domain.batch import Refused, decide_batch
 from app.domain.case import FOLD_VERSION, CaseState
 from app.domain.facts import Fact
 from app.domain.policy import PolicyTable
+from app.domain.sealing import blind_event, holds_personal, seal_event_data
 from app.events import EventRetracted
 from app.projections.projector import projector
 from app.service.append_state import state_for_batch
+from app.service.case_keys import CaseKeys
 from app.service.errors import ServiceError
-from app.service.idempotency import Appended, client_ids, original_answer, replay_of_earlier_append
+from app.service.idempotency import (
+    Appended,
+    as_stored,
+    client_ids,
+    original_answer,
+    replay_of_earlier_append,
+)
 from app.service.keys import Principal
 from app.service.reads import to_fact
 from app.service.refusals import (
@@ -63,6 +72,7 @@ class AppendHandler:
         on_conflict: Callable[[], None] | None = None,
         on_appended: Callable[[Sequence[str]], None] | None = None,
         cache: StateCache | None = None,
+        keys: CaseKeys | None = None,
     ) -> None:
         self.pool = pool
         self.cache = cache if cache is not None else StateCache()
@@ -73,6 +83,9 @@ class AppendHandler:
         self.on_refusal = on_refusal or (lambda rule: None)
         self.on_conflict = on_conflict or (lambda: None)
         self.on_appended = on_appended or (lambda types: None)
+        # With keys, personal values are sealed per case (docs/privacy.md); without, stored clear.
+        self.keys = keys
+        self.opened = keys.opened if keys is not None else as_stored
 
     async def append(
         self, principal: Principal, case_id: str, expected_version: int | None, proposed: Sequence[Proposed]
@@ -82,6 +95,11 @@ class AppendHandler:
                 "forbidden", "a provider key may append only PBAMilestoneReached for its own open PBA"
             )
         batch = validate(proposed, principal)
+        if self.keys is not None:
+            # Decided and folded without personal values: no rule reads one, and the state,
+            # its snapshot, the cache and the read models then hold none (data keeps them
+            # for sealing and for comparing a retry).
+            batch = [replace(v, event=blind_event(v.event)) for v in batch]
         mode = "optimistic"
         for _attempt in range(self.retries + 1):
             async with self.pool.acquire() as conn:
@@ -114,7 +132,7 @@ class AppendHandler:
     ) -> Appended | None:
         """The original's answer when this was a retry of it; a conflict when the client
         named a version that is gone; otherwise the caller tries again."""
-        original = await original_answer(conn, case_id, batch)
+        original = await original_answer(conn, case_id, batch, self.opened)
         if original is not None:
             return original
         if race.head_moved and expected_version is not None:
@@ -132,7 +150,7 @@ class AppendHandler:
     ) -> Appended:
         """A refusal decided against a state that already held this batch's original (a retry
         that raced it) is no refusal: the original answers."""
-        original = await original_answer(conn, case_id, batch)
+        original = await original_answer(conn, case_id, batch, self.opened)
         if original is not None:
             return original
         self.on_refusal(refused.refusal.rule)
@@ -201,7 +219,7 @@ class AppendHandler:
         ids: list[UUID] = client_ids(batch)
         head = await store.load_head(conn, case_id, ids, cached_version=self.cache.version_of(case_id))
         if head.existing:
-            return replay_of_earlier_append(case_id, batch, head.existing)
+            return replay_of_earlier_append(case_id, batch, await self.opened(conn, head.existing))
         if expected_version is not None and expected_version != head.version:
             raise version_conflict(expected_version, head.version)
         state, history = await state_for_batch(conn, case_id, head, batch, self.cache)
@@ -248,7 +266,8 @@ class AppendHandler:
         """Plan (with the `recorded_at` the batch was decided with) and write; cache the result."""
         cached = self.cache.get(case_id)
         rows = (cached.clock_row, cached.ledger_rows) if cached and cached.version == head.version else None
-        plan = plan_append(case_id, head, before, batch, after, self.project, now=at, rows_before=rows)
+        sealed = await self._sealed(conn, case_id, batch)
+        plan = plan_append(case_id, head, before, sealed, after, self.project, now=at, rows_before=rows)
         positions = await appends.write(conn, appends.AppendCall.of(plan, FOLD_VERSION, alone=True))
         self.cache.put(case_id, CachedCase.written(plan, head))
         return Appended(
@@ -259,3 +278,20 @@ class AppendHandler:
                 for e, p in zip(plan.events, positions, strict=True)
             ],
         )
+
+    async def _sealed(
+        self, conn: asyncpg.Connection, case_id: str, batch: Sequence[Validated]
+    ) -> Sequence[Validated]:
+        """The batch as stored: each personal value sealed with the case's data key (the
+        key made with the case's first personal value); as is without keys."""
+        if self.keys is None:
+            return batch
+        sealed, key = [], None
+        for v in batch:
+            if not holds_personal(v.event.TYPE, v.data, v.metadata):
+                sealed.append(v)
+                continue
+            key = key or await self.keys.for_append(conn, case_id)
+            data, metadata = seal_event_data(v.event.TYPE, v.data, v.metadata, case_id, v.event_id, key)
+            sealed.append(replace(v, data=data, metadata=metadata))
+        return sealed

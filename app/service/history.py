@@ -13,7 +13,7 @@ known before and after the event: events dated later had not happened yet.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -81,8 +81,11 @@ def case_history(
     policy: PolicyTable,
     *,
     as_of: date | None = None,
+    known_at: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per event, judged on `as_of` or the event's own business date (see module)."""
+    """One row per event, judged on `as_of` or the event's own business date (see module),
+    by the policy as known at `known_at` (default: now; docs/policy.md)."""
+    policy = policy.as_known_at(known_at)
     retractions = {
         f.data.retracted_event_id: (e, f)
         for e, f in zip(events, facts, strict=True)

@@ -10,7 +10,7 @@ again once the competing transaction is visible, and a stored original answers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -42,15 +42,27 @@ def client_ids(batch: Sequence[Validated]) -> list[UUID]:
     return [v.event_id for v in batch if v.client_supplied_id]
 
 
+Opener = Callable[[asyncpg.Connection, Sequence[store.StoredEvent]], Awaitable[Sequence[store.StoredEvent]]]
+
+
+async def as_stored(
+    conn: asyncpg.Connection, events: Sequence[store.StoredEvent]
+) -> Sequence[store.StoredEvent]:
+    """Events compared as stored (no sealing: the stored data is the plaintext)."""
+    return events
+
+
 async def original_answer(
-    conn: asyncpg.Connection, case_id: str, batch: Sequence[Validated]
+    conn: asyncpg.Connection, case_id: str, batch: Sequence[Validated], opened: Opener = as_stored
 ) -> Appended | None:
-    """The original append's answer when the batch's client event_ids are stored now."""
+    """The original append's answer when the batch's client event_ids are stored now.
+    `opened` gives the stored events' plaintext: a retry is compared on content, not on
+    the sealed form (whose nonces differ every time)."""
     ids = client_ids(batch)
     if not ids:
         return None
     existing = await store.stored_events(conn, ids)
-    return replay_of_earlier_append(case_id, batch, existing) if existing else None
+    return replay_of_earlier_append(case_id, batch, await opened(conn, existing)) if existing else None
 
 
 def replay_of_earlier_append(

@@ -51,3 +51,16 @@ def create_master_key_file(path: Path) -> AesGcmMasterKey:
     with os.fdopen(descriptor, "w", encoding="ascii") as file:
         file.write(base64.b64encode(key).decode("ascii") + "\n")
     return AesGcmMasterKey(key)
+
+
+def load_or_create_master_key(path: Path) -> AesGcmMasterKey:
+    """The embedded default: the key file under the data folder, created (mode 600) on the
+    first start. A configured file that is missing is an error, never silently replaced:
+    use `load_master_key` for it."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return create_master_key_file(path)
+        except MasterKeyFileError:
+            pass  # another process created it first: read theirs
+    return load_master_key(path)

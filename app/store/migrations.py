@@ -11,6 +11,7 @@ import asyncio
 from functools import lru_cache
 from pathlib import Path
 
+import asyncpg
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -19,6 +20,7 @@ from alembic import command
 from app.settings import REPO_ROOT
 from app.store.db import sqlalchemy_url
 from app.store.privileges import grant_app_role
+from app.store.queries import load_sql
 
 ALEMBIC_INI = REPO_ROOT / "alembic.ini"
 
@@ -55,6 +57,21 @@ async def regrant_app_role(url: str) -> None:
 
 async def downgrade_to_base(url: str) -> None:
     await asyncio.to_thread(command.downgrade, alembic_config(url), "base")
+
+
+async def schema_status(url: str) -> tuple[bool, bool]:
+    """(the schema is at head, the connected role owns the events table), read-only."""
+    from app.store.db import connect
+
+    conn = await connect(url)
+    try:
+        revision = await conn.fetchval("SELECT version_num FROM alembic_version")
+        owns_events = await conn.fetchval(load_sql("owns_events"))
+        return revision == head_revision(), bool(owns_events)
+    except asyncpg.UndefinedTableError:
+        return False, False
+    finally:
+        await conn.close()
 
 
 def current_revision_of(sync_connection) -> str | None:  # type: ignore[no-untyped-def]

@@ -57,7 +57,10 @@ def _name_role(conn: sa.Connection, role: str | None, password: str | None) -> N
     if password is None and settings.app_role_password is not None:
         password = settings.app_role_password.get_secret_value()
     conn.execute(
-        sa.text("SELECT set_config('caseledger.app_role', :role, true), set_config('caseledger.app_password', :pw, true)"),
+        sa.text(
+            "SELECT set_config('caseledger.app_role', :role, true),"
+            " set_config('caseledger.app_password', :pw, true)"
+        ),
         {"role": role or settings.app_role, "pw": password or ""},
     )
 

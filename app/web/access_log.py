@@ -24,13 +24,13 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Query
 from pydantic import AfterValidator, BaseModel
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.domain.access_records import AccessRecord
 from app.service.access_recorder import AccessRecorder, Pending
 from app.service.access_recorder import recording as run_recorder
-from app.service.keys import Principal
+from app.service.keys import Principal, hash_key
 from app.store import access_log as store
 from app.web.deps import Ctx, JSONResponse, bearer_key, require, utc_known_at
 from app.web.middleware import ids_of, route_of
@@ -68,37 +68,36 @@ class AccessRecorderMiddleware:
         finally:
             recorder = getattr(scope["app"].state, "access_recorder", None)
             if recorder is not None:
-                await _note(recorder, scope, seen)
+                _note(recorder, scope, seen)
 
 
 class _Seen:
     __slots__ = ("body", "listing", "status")
 
     def __init__(self) -> None:
-        self.status, self.body, self.listing = 500, bytearray(), None
+        self.status, self.body, self.listing = 500, bytearray(), False
 
     def watch(self, message: Message, scope: Scope) -> None:
         if message["type"] == "http.response.start":
             self.status = message["status"]
             self.listing = route_of(scope) in LISTING_ROUTES and self.status < 400
-        elif message["type"] == "http.response.body" and self.listing:
-            if len(self.body) < MAX_LISTING_BYTES:
-                self.body += message.get("body", b"")
+        elif message["type"] == "http.response.body" and self.listing and len(self.body) < MAX_LISTING_BYTES:
+            self.body += message.get("body", b"")
 
 
-async def _note(recorder: AccessRecorder, scope: Scope, seen: _Seen) -> None:
+def _note(recorder: AccessRecorder, scope: Scope, seen: _Seen) -> None:
+    """Queue the request's record; no I/O (who holds the key is looked up in the batch)."""
     route = route_of(scope)
     case_id = ids_of(scope).get("case_id")
     if case_id is None and route not in LISTING_ROUTES:
         return
     connection = HTTPConnection(scope)
-    who = await _principal(connection)
     client = scope.get("client")
     record = AccessRecord(
         at=recorder.now(),
-        key_id=who.key_id if who else None,
-        role=who.role if who else None,
-        provider_id=who.provider_id if who else None,
+        key_id=None,  # resolved from the key's hash or the session when the batch is written
+        role=None,
+        provider_id=None,
         client=client[0] if client else None,
         case_ids=(case_id,) if case_id else (),
         endpoint=f"{scope['method']} {route}",
@@ -106,20 +105,19 @@ async def _note(recorder: AccessRecorder, scope: Scope, seen: _Seen) -> None:
         status=seen.status,
     )
     body = bytes(seen.body) if case_id is None and seen.listing else None
-    recorder.note(Pending(record, body=body, session_hash=_session_hash(connection)))
-
-
-async def _principal(connection: HTTPConnection) -> Principal | None:
-    """The API key's principal (cached by the key cache: the route just resolved it)."""
-    key = bearer_key(Request(connection.scope))
-    if key is None:
-        return None
-    ctx = connection.app.state.ctx
-    return await ctx.keys.principal(ctx.pool, key)
+    key = bearer_key(connection)  # type: ignore[arg-type]  (reads only the scope's headers)
+    recorder.note(
+        Pending(
+            record,
+            body=body,
+            key_hash=hash_key(key) if key is not None else None,
+            session_hash=_session_hash(connection),
+        )
+    )
 
 
 def _session_hash(connection: HTTPConnection) -> str | None:
-    if not connection.url.path.startswith("/ui"):
+    if not connection.scope["path"].startswith("/ui"):  # the pages' cookie is scoped to /ui
         return None
     session_id = connection.cookies.get(SESSION_COOKIE)
     return hashlib.sha256(session_id.encode()).hexdigest() if session_id else None
@@ -147,13 +145,17 @@ class AccessLogOut(BaseModel):
     next_cursor: str | None
 
 
-@router.get("/access-log", response_model=AccessLogOut, response_class=JSONResponse, operation_id="listAccessLog")
+@router.get(
+    "/access-log", response_model=AccessLogOut, response_class=JSONResponse, operation_id="listAccessLog"
+)
 async def list_access_log(
     ctx: Ctx,
     who: Annotated[Principal, Depends(require("auditor"))],
     case_id: Annotated[str | None, Query(max_length=128, description="records naming this case")] = None,
     actor: Annotated[str | None, Query(max_length=128, description="a key id, role or provider id")] = None,
-    from_: Annotated[datetime | None, AfterValidator(utc_known_at), Query(alias="from", description=FROM)] = None,
+    from_: Annotated[
+        datetime | None, AfterValidator(utc_known_at), Query(alias="from", description=FROM)
+    ] = None,
     to: Annotated[datetime | None, AfterValidator(utc_known_at), Query(description=TO)] = None,
     cursor: Annotated[str | None, Query(max_length=20, description="next_cursor of the last page")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
@@ -176,9 +178,7 @@ async def list_access_log(
     for record in records:
         record["case_ids"] = list(record["case_ids"])
     more = len(records) == limit
-    return JSONResponse(
-        {"records": records, "next_cursor": str(records[-1]["position"]) if more else None}
-    )
+    return JSONResponse({"records": records, "next_cursor": str(records[-1]["position"]) if more else None})
 
 
 def install(app: FastAPI) -> None:

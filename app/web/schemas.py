@@ -33,6 +33,20 @@ class MilestoneLineOut(BaseModel):
     outstanding: Money
 
 
+class AdjustmentLineOut(BaseModel):
+    """What a later policy adoption changed in the price of a milestone recorded before it."""
+
+    event_id: UUID
+    milestone: Milestone
+    reached_on: date
+    old_amount: Money
+    new_amount: Money
+    difference: Money
+    policy_version: int
+    adopted_at: datetime
+    adopted_by: str
+
+
 class PbaOut(BaseModel):
     pba_id: str
     provider_id: str
@@ -48,6 +62,9 @@ class PbaOut(BaseModel):
     cap: Money
     cap_left: Money
     anomalies: list[str]
+    adjustments: list[AdjustmentLineOut] = Field(
+        default_factory=list, description="price changes by policy adoptions after a milestone"
+    )
 
 
 class ProviderPbaOut(PbaOut):

@@ -55,10 +55,10 @@ async def test_history_known_at_shows_only_what_was_recorded_then(api, case_id):
     assert [r["type"] for r in then.json()["events"]] == ["CaseOpened"]
 
 
-async def test_verify_reports_the_first_version_whose_row_was_changed(api, pool, case_id):
+async def test_verify_reports_the_first_version_whose_row_was_changed(api, owner_pool, case_id):
     await _open_with_paid_authorization(api, case_id)
     assert (await api.get(f"/cases/{case_id}/verify", role="auditor")).json()["ok"] is True
-    async with pool.acquire() as conn, conn.transaction():
+    async with owner_pool.acquire() as conn, conn.transaction():
         await conn.execute("ALTER TABLE events DISABLE TRIGGER events_append_only")
         await conn.execute(
             "UPDATE events SET data = jsonb_set(data, '{amount}', '\"5000.00\"')"

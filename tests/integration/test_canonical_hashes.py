@@ -44,7 +44,7 @@ async def test_a_number_that_cannot_round_trip_is_refused(api, case_id, number):
     assert (await api.get(f"/cases/{case_id}/events")).status_code == 404
 
 
-async def test_verify_names_every_tampered_version(api, pool, case_id):
+async def test_verify_names_every_tampered_version(api, owner_pool, case_id):
     events = [
         case_opened(),
         ipe_amended("2024-02-01"),
@@ -53,7 +53,7 @@ async def test_verify_names_every_tampered_version(api, pool, case_id):
     ]
     for event in events:
         assert (await api.append(case_id, event)).status_code == 201
-    async with pool.acquire() as conn, conn.transaction():
+    async with owner_pool.acquire() as conn, conn.transaction():
         await conn.execute("ALTER TABLE events DISABLE TRIGGER ALL")
         await conn.execute(
             "UPDATE events SET metadata = metadata || '{\"edited\": true}'"

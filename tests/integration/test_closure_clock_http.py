@@ -76,13 +76,13 @@ async def opened_with_job(api: Any, case_id: str, start: str = "2024-02-01", **j
 # --- where the answer comes from ------------------------------------------------------------------
 
 
-async def test_a_row_written_before_the_stored_explanation_is_answered_by_folding(api, pool, case_id):
+async def test_a_row_written_before_the_stored_explanation_is_answered_by_folding(api, owner_pool, case_id):
     """Rows of a database migrated from 0001 have no explanation until the case's next
     append or a rebuild: GET closure-clock then folds the case and says the same."""
     await opened_with_job(api, case_id, "2024-02-01")
     await ok(api, case_id, authorization("a1", "2024-02-10", "2024-03-20", post_employment=True))
     from_row = [await clock(api, case_id, d) for d in ("2024-01-15", "2024-04-01", "2024-07-01")]
-    async with pool.acquire() as conn:
+    async with owner_pool.acquire() as conn:
         await conn.execute("UPDATE closure_clock SET explanation = NULL WHERE case_id = $1", case_id)
     folded = [await clock(api, case_id, d) for d in ("2024-01-15", "2024-04-01", "2024-07-01")]
     assert folded == from_row

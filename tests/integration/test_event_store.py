@@ -15,9 +15,10 @@ from app.store import streams as store
 from tests.integration.events_fixtures import case_opened, employment_started
 
 
-async def test_database_refuses_update_delete_and_truncate_of_events(api, pool, case_id):
+async def test_database_refuses_update_delete_and_truncate_of_events(api, owner_pool, case_id):
+    """Even the owner, who may write the table, is refused by the append-only triggers."""
     assert (await api.append(case_id, case_opened())).status_code == 201
-    async with pool.acquire() as conn:
+    async with owner_pool.acquire() as conn:
         for sql in (
             "UPDATE events SET type = 'X' WHERE case_id = $1",
             "DELETE FROM events WHERE case_id = $1",

@@ -114,12 +114,14 @@ async def test_racing_appends_count_every_conflict(ops: Api, case_id: str) -> No
     assert conflicts == 5
 
 
-async def test_a_lost_race_is_retried_and_counted(ops: Api, pool: asyncpg.Pool, case_id: str) -> None:
+async def test_a_lost_race_is_retried_and_counted(
+    ops: Api, owner_pool: asyncpg.Pool, case_id: str
+) -> None:
     """Two appends read version 1; one commits version 2 first, the other hits the unique key,
     counts a lost race and retries to version 3. A held row lock makes the race certain."""
     assert (await ops.append(case_id, case_opened())).status_code == 201
     before = await scrape(ops)
-    async with pool.acquire() as blocker:
+    async with owner_pool.acquire() as blocker:  # a row lock needs UPDATE: the owner's
         hold = blocker.transaction()
         await hold.start()
         await blocker.execute("SELECT 1 FROM case_state WHERE case_id = $1 FOR UPDATE", case_id)

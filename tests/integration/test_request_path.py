@@ -15,12 +15,14 @@ from tests.integration.events_fixtures import case_opened, employment_started
 
 
 def test_the_middleware_is_added_the_documented_way_and_the_hot_paths_are_plain_routes() -> None:
+    from app.web.access_log import AccessRecorderMiddleware
     from app.web.app import PLAIN_OPERATIONS, create_app
     from app.web.plain import NamedRoute
 
     app = create_app(Settings(database_url="postgresql://unused/none"))
-    assert [m.cls for m in app.user_middleware] == [RequestObservability]
-    assert app.user_middleware[0].kwargs["max_body_bytes"] == 1024 * 1024
+    # the access record (issue 13) outside, then the request's observability and body limit
+    assert [m.cls for m in app.user_middleware] == [AccessRecorderMiddleware, RequestObservability]
+    assert app.user_middleware[1].kwargs["max_body_bytes"] == 1024 * 1024
     plain = {(op.method, op.path) for op in PLAIN_OPERATIONS}
     assert plain == {
         ("POST", "/cases/{case_id}/events"),

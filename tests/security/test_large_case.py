@@ -13,6 +13,9 @@ service running in a process of its own, as deployed, and each answer must come 
 100 ms. The heavy-work thread shares the interpreter lock with the loop (handed over
 every 5 ms), so an unblocked loop answers in a few milliseconds; 100 ms leaves room for
 a busy CI machine and still fails by two orders of magnitude on the old code (10.4 s).
+On a machine loaded by other processes a probe may also wait for a CPU, which is no
+stall of the service: one probe in a hundred may exceed 100 ms, none may reach 500 ms.
+A render or fold on the loop delays every probe made meanwhile, and fails either way.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from tests.security.live import server_process
 
 EVENTS = 20_000
 HEALTHZ_SECONDS = 0.1
+STALL_SECONDS = 0.5
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +96,10 @@ async def test_healthz_answers_while_the_largest_pages_render(base, api, large_c
     latencies, answers, busy = await _measure(base, heavy, api.headers("auditor"))
     assert [a.status_code for a in answers] == [200] * len(heavy), [a.text[:300] for a in answers]
     assert len(latencies) >= 5, f"the heavy reads took {busy:.2f}s: too short to probe"
-    assert max(latencies) < HEALTHZ_SECONDS, (
-        f"/healthz took up to {max(latencies) * 1000:.0f} ms while the pages rendered for {busy:.2f}s"
+    slow = sorted(s for s in latencies if s >= HEALTHZ_SECONDS)
+    assert len(slow) <= len(latencies) // 100 and max(latencies) < STALL_SECONDS, (
+        f"/healthz over {HEALTHZ_SECONDS * 1000:.0f} ms: {[round(s * 1000) for s in slow]} ms"
+        f" of {len(latencies)} probes while the pages rendered for {busy:.2f}s"
     )
     ui_page, history = answers[0], answers[1].json()
     assert ui_page.text.count('<tr id="v') == MAX_PAGE

@@ -86,10 +86,11 @@ async def test_revoking_the_key_ends_its_sessions(api, pool, case_id):
         assert await conn.fetchval("SELECT count(*) FROM ui_sessions WHERE key_id = $1", key_id) == 0
 
 
-async def test_an_idle_or_expired_session_opens_nothing(api, pool, case_id):
+async def test_an_idle_or_expired_session_opens_nothing(api, owner_pool, case_id):
+    """The clock moved on: the rows are aged as their owner (the app role may not)."""
     await api.append(case_id, case_opened())
     idle, old = await _signed_in(api, api.keys["auditor"]), await _signed_in(api, api.keys["auditor"])
-    async with pool.acquire() as conn:
+    async with owner_pool.acquire() as conn:
         await conn.execute(
             "UPDATE ui_sessions SET last_seen_at = now() - interval '31 minutes' WHERE session_hash = $1",
             hashlib.sha256(idle.encode()).hexdigest(),

@@ -23,8 +23,8 @@ from app.domain.checkpoint import (
     verifier_key_text,
     verify_signed_checkpoint,
 )
-from app.service.checkpoint_keys import load_or_create_signing_key_file, load_verifier_key_file
 from app.domain.merkle import consistency_proof, leaf_hash, tree_root
+from app.service.checkpoint_keys import load_or_create_signing_key_file, load_verifier_key_file
 
 ORIGIN = "caseledger.example.org/ledger"
 HASHES = [leaf_hash(n.to_bytes(4, "big")) for n in range(30)]

@@ -1,5 +1,7 @@
 -- Migration 0004's copy; app.store.privileges.grant_app_role applies it again at the end
--- of every later migration, so a table or function made later is covered too.
+-- of every later migration, so a table or function made later is covered too. It only
+-- adds (and re-hardens the append): a later table the app role writes is granted by
+-- its own migration, or gets a row in the list below.
 -- The app role (setting `caseledger.app_role`) reads every table of the schema the
 -- tables live in and writes only:
 --   events, case_state, closure_clock, ledger_pba: through caseledger_append, which
@@ -21,7 +23,10 @@ BEGIN
     EXCEPTION WHEN insufficient_privilege THEN
         RAISE WARNING 'could not revoke CREATE on schema % from PUBLIC: ask its owner', here;
     END;
-    EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM %I', here, app);
+    -- additive, so a later migration may grant its own tables more: only the history
+    -- and its read models are reset, which nothing but the append may write
+    EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON %1$I.events, '
+                   '%1$I.case_state, %1$I.closure_clock, %1$I.ledger_pba FROM %2$I', here, app);
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', here, app);
     EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I', here, app);
     -- a table the owner creates later is readable at once (writes need this file again)

@@ -19,4 +19,14 @@ BEGIN
     IF secret IS NOT NULL THEN
         EXECUTE format('ALTER ROLE %I PASSWORD %L', app, secret);
     END IF;
+    -- the feed-lag metric reads the age of the oldest running transaction of any role
+    IF NOT pg_has_role(app, 'pg_read_all_stats', 'MEMBER') THEN
+        BEGIN
+            EXECUTE format('GRANT pg_read_all_stats TO %I', app);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE WARNING 'feed lag counts only the transactions of %: grant it pg_read_all_stats', app;
+        WHEN duplicate_object OR unique_violation THEN
+            NULL;  -- another session granted it at the same time
+        END;
+    END IF;
 END $$;

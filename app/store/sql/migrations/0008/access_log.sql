@@ -48,11 +48,24 @@ LANGUAGE sql SECURITY DEFINER SET search_path FROM CURRENT AS $$
     SELECT jsonb_array_length(p_records);
 $$;
 --
--- Each case's data key, wrapped by the master key (app.domain.data_keys). Deleting a
--- row destroys the case's personal data (retention); nothing else changes it.
+-- Each case's data key, wrapped by the master key (app.domain.data_keys). Clearing
+-- `wrapped` destroys the case's personal data (retention); nothing else changes a row.
 CREATE TABLE case_data_keys (
     case_id text PRIMARY KEY,
-    wrapped bytea NOT NULL,
+    wrapped bytea,  -- NULL once destroyed (retention): the case's personal data is gone
     master_key_id text NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now()
+    created_at timestamptz NOT NULL DEFAULT now(),
+    destroyed_at timestamptz,
+    CHECK ((wrapped IS NULL) = (destroyed_at IS NOT NULL))
 )
+;
+--
+-- The service's way to give a new case its data key: the first writer's key wins, every
+-- writer then reads the stored one (no key row is ever changed but by destruction).
+CREATE FUNCTION caseledger_put_data_key(p_case_id text, p_wrapped bytea, p_master_key_id text)
+RETURNS bytea LANGUAGE sql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+    INSERT INTO case_data_keys (case_id, wrapped, master_key_id)
+    VALUES (p_case_id, p_wrapped, p_master_key_id)
+    ON CONFLICT (case_id) DO NOTHING;
+    SELECT wrapped FROM case_data_keys WHERE case_id = p_case_id;
+$$
