@@ -87,6 +87,11 @@ class AppendHandler:
         self.keys = keys
         self.opened = keys.opened if keys is not None else as_stored
 
+    def use_policy(self, table: PolicyTable) -> None:
+        """Decide and project with a newly adopted table from the next append on."""
+        self.policy = table
+        self.project = projector(table)
+
     async def append(
         self, principal: Principal, case_id: str, expected_version: int | None, proposed: Sequence[Proposed]
     ) -> Appended:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -26,11 +26,12 @@ log = logging.getLogger("caseledger.checkpoints")
 
 
 async def sign_every(
-    pool: asyncpg.Pool, policy: PolicyTable, policy_id: str, signer: Signer, interval: float
+    pool: asyncpg.Pool, policy: Callable[[], PolicyTable], policy_id: str, signer: Signer, interval: float
 ) -> None:
+    """`policy()` is asked each round: an adoption since the last round becomes a leaf."""
     while True:
         try:
-            path, _ = await make_checkpoint(pool, policy, policy_id, signer)
+            path, _ = await make_checkpoint(pool, policy(), policy_id, signer)
             log.debug("checkpoint %s", path.name)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
             log.warning("checkpoint not signed this round: %s: %s", type(error).__name__, error)
@@ -48,7 +49,9 @@ def configured_signer(settings: Settings) -> Signer | None:
 
 
 @asynccontextmanager
-async def interval_signer(settings: Settings, pool: asyncpg.Pool, policy: PolicyTable) -> AsyncIterator[None]:
+async def interval_signer(
+    settings: Settings, pool: asyncpg.Pool, policy: Callable[[], PolicyTable]
+) -> AsyncIterator[None]:
     """Run the signer for the life of the block (nothing at all when no key is configured)."""
     signer = await asyncio.to_thread(configured_signer, settings)  # reads (or creates) the key file
     if signer is None:

@@ -61,7 +61,14 @@ def policy_leaf_rows(
 ) -> list[tuple[Any, ...]]:
     """Leaf rows for the policy versions the tree does not hold yet (appended to `frontier`)."""
     rows = []
-    for number, version in enumerate(policy.versions, start=1):
+    # Numbered by adoption when the table is recorded history (a retroactive version must
+    # not shift the numbers of the leaves already in the tree), else by position.
+    numbered = (
+        [(a.number, a.version) for a in policy.adoptions]
+        if policy.adoptions
+        else list(enumerate(policy.versions, start=1))
+    )
+    for number, version in numbered:
         record = policy_version_record(version)
         digest = policy_version_digest(record)
         if (number, digest) in known:

@@ -14,8 +14,11 @@ import asyncpg
 from fastapi import FastAPI
 
 from app.service.append import AppendHandler
+from app.service.case_keys import CaseKeys
 from app.service.checkpoint_signer import interval_signer
 from app.service.keys import KeyCache
+from app.service.master_key_file import master_key_of
+from app.service.policy import PolicyCache, seed_label
 from app.service.state_cache import StateCache
 from app.settings import Settings, get_settings
 from app.store.db import create_pool
@@ -25,6 +28,7 @@ from app.web.openapi_doc import install_openapi
 from app.web.plain import add_plain_routes
 from app.web.problems import Problem, install_problem_handlers, problem_response
 from app.web.routes import admin, audit, clock, events, findings, health, ledger, trust
+from app.web.routes import policy as policy_routes
 
 log = logging.getLogger("caseledger")
 # What a database that is down, restarting or hung raises (answered 503, never 500):
@@ -63,21 +67,38 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             statement_timeout_ms=settings.statement_timeout_ms,
             connect_timeout_s=settings.db_connect_timeout_s,
         )
-        policy = settings.policy_table()
+        # The policy is recorded history (docs/policy.md): the file only seeds an empty
+        # database; later adoptions reach this process through the cache.
+        policies = PolicyCache(pool)
+        policy = await policies.start(settings.policy_table(), seed_label(settings.policy_id()))
         # The cache is bounded by the events its states hold (memory grows with a case's
         # history), besides its entries.
         cache = StateCache(max_events=settings.state_cache_events)
+        # Personal values are sealed with a key per case, wrapped by the master key
+        # (docs/privacy.md); reading its file is blocking I/O, so off the loop.
+        case_keys = CaseKeys(await asyncio.to_thread(master_key_of, settings))
         handler = AppendHandler(
-            pool, policy, retries=settings.append_retries, cache=cache, **observability.handler_hooks(app)
+            pool,
+            policy,
+            retries=settings.append_retries,
+            cache=cache,
+            keys=case_keys,
+            **observability.handler_hooks(app),
         )
-        app.state.ctx = AppContext(settings, pool, policy, handler, KeyCache())
+        app.state.ctx = AppContext(settings, pool, policy, handler, KeyCache(), case_keys)
+        app.state.policies = policies
+        policies.on_change(lambda table: policy_routes.apply_policy(app.state.ctx, table))
         # Everything alive now (modules, routes, schemas) lives as long as the process:
         # freezing it keeps the collector's full passes from walking it again and again,
         # which paused the event loop for tens of milliseconds under load.
         gc.freeze()
         try:
             # Signs a checkpoint every interval when a key file is configured, else nothing.
-            async with interval_signer(settings, pool, policy), access_log.recording(app, pool):
+            async with (
+                interval_signer(settings, pool, policies.current),
+                access_log.recording(app, pool),
+                policies.watching(),
+            ):
                 yield
         finally:
             await pool.close()
@@ -105,7 +126,19 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     _install_database_down_handler(app)
     # The hot paths first: plain Starlette routes, matched before any included router.
     add_plain_routes(app, PLAIN_OPERATIONS)
-    for module in (health, events, clock, ledger, audit, trust, findings, admin, observability, ui):
+    for module in (
+        health,
+        events,
+        clock,
+        ledger,
+        audit,
+        trust,
+        findings,
+        policy_routes,
+        admin,
+        observability,
+        ui,
+    ):
         app.include_router(module.router)
     access_log.install(app)  # who read which case (issue 13): middleware and GET /access-log
     return app

@@ -34,7 +34,7 @@ async def test_a_configured_signer_writes_checkpoints_and_none_runs_without_a_ke
         assert (await api.append("signed-case", case_opened())).status_code == 201
     out = tmp_path / "checkpoints"
     unconfigured = Settings(database_url=url, checkpoint_dir=out)
-    async with interval_signer(unconfigured, pool, DEFAULT_POLICY):
+    async with interval_signer(unconfigured, pool, lambda: DEFAULT_POLICY):
         assert await _files_after(out, 0.3) == []
     settings = Settings(
         database_url=url,
@@ -42,7 +42,7 @@ async def test_a_configured_signer_writes_checkpoints_and_none_runs_without_a_ke
         checkpoint_dir=out,
         checkpoint_interval_seconds=0.05,
     )
-    async with interval_signer(settings, pool, DEFAULT_POLICY):
+    async with interval_signer(settings, pool, lambda: DEFAULT_POLICY):
         files = await _files_after(out, 10)
     assert files and all(name.endswith(".checkpoint") for name in files)
     assert await asyncio.to_thread((tmp_path / "service.key.pub").exists)

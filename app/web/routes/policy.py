@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.policy import PolicyTable
 from app.events.types import IDENTIFIER_PATTERN
-from app.projections.projector import projector
 from app.service import policy as policies
 from app.service.keys import Principal
 from app.service.policy_preview import preview, refresh_changed
@@ -71,8 +70,7 @@ def apply_policy(ctx: AppContext, table: PolicyTable) -> None:
     """Hand a newly adopted table to what the request path reads it from (the lifespan
     registers this with `PolicyCache.on_change`)."""
     ctx.policy = table
-    ctx.handler.policy = table
-    ctx.handler.project = projector(table)
+    ctx.handler.use_policy(table)
 
 
 def _cache(request: Request) -> policies.PolicyCache:
