@@ -44,7 +44,7 @@ from app.service.refusals import (
 )
 from app.service.state_cache import CachedCase, StateCache
 from app.service.validate import Proposed, Validated, validate
-from app.store import appends
+from app.store import appends, providers
 from app.store import streams as store
 
 __all__ = ["AppendHandler", "Appended", "Proposed", "Validated", "to_fact", "validate"]
@@ -99,6 +99,8 @@ class AppendHandler:
             raise ServiceError(
                 "forbidden", "a provider key may append only PBAMilestoneReached for its own open PBA"
             )
+        if principal.role == "provider":
+            await self._provider_sees_case(principal, case_id)
         batch = validate(proposed, principal)
         if self.keys is not None:
             # Decided and folded without personal values: no rule reads one, and the state,
@@ -126,6 +128,14 @@ class AppendHandler:
             return appended
         async with self.pool.acquire() as conn:
             raise version_conflict(None, await store.current_version(conn, case_id))
+
+    async def _provider_sees_case(self, principal: Principal, case_id: str) -> None:
+        """A provider learns nothing of a case that holds no open PBA of its own: not whether
+        it exists, nor its version, nor which event ids it holds. Checked before any version or
+        idempotency answer, and worded as for a case that does not exist."""
+        async with self.pool.acquire() as conn:
+            if not await providers.holds_open_pba_of(conn, case_id, principal.provider_id or ""):
+                raise ServiceError("case_not_found", f"no case {case_id} with an open PBA of this provider")
 
     async def _after_lost_race(
         self,

@@ -132,4 +132,9 @@ __all__ = ["api_keys", "case_state", "closure_clock", "events", "ledger_pba", "m
 # Tables of later features are declared beside their SQL; importing them here puts them
 # on the one `metadata`, so Alembic's comparison (tests/integration/test_migrations.py) sees
 # every table.
-from app.store import confidentiality_schema, policy_schema, trust_schema  # noqa: E402,F401
+from app.store import (  # noqa: E402,F401
+    confidentiality_schema,
+    policy_schema,
+    trust_schema,
+    ui_sessions_schema,
+)

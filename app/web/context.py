@@ -8,6 +8,7 @@ import asyncpg
 
 from app.domain.policy import PolicyTable
 from app.service.append import AppendHandler
+from app.service.case_keys import CaseKeys
 from app.service.keys import KeyCache
 from app.settings import Settings
 
@@ -19,3 +20,4 @@ class AppContext:
     policy: PolicyTable
     handler: AppendHandler
     keys: KeyCache
+    case_keys: CaseKeys  # opens each case's sealed personal values (docs/privacy.md)

@@ -5,7 +5,8 @@ to the page: the events before it are read (bounded by the page's end, as a few 
 texts, so the event loop builds no object per event) and parsed and folded in the
 heavy-work thread (`offload.off_loop`), as does everything whose cost grows with the case. A later event
 that retracts one on the page is found by a query bounded by the page's event ids.
-MAX_PAGE bounds what one request may ask for.
+MAX_PAGE bounds what one request may ask for. Personal values are opened with the
+case's key (docs/privacy.md) in that thread too, before the fold: the rows print them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import asyncpg
 from app.domain.case import CaseState, replay
 from app.domain.facts import Fact
 from app.domain.policy import PolicyTable
+from app.service.case_keys import CaseKeys, open_stored
 from app.service.history import case_history
 from app.service.reads import to_fact
 from app.store import stream_pages
@@ -54,7 +56,7 @@ class HistoryPage:
 
 
 async def read_history_page(
-    conn: asyncpg.Connection, q: PageRequest, policy: PolicyTable
+    conn: asyncpg.Connection, q: PageRequest, policy: PolicyTable, keys: CaseKeys
 ) -> HistoryPage | None:
     """The page `q` asks for; None when the case has no events (as known at `q.known_at`)."""
     texts = await stream_pages.read_as_json(conn, q.case_id, limit=q.end + 1, known_at=q.known_at)
@@ -63,27 +65,34 @@ async def read_history_page(
     later = await stream_pages.retractions_of(
         conn, q.case_id, first_version=q.from_version, last_version=q.end, known_at=q.known_at
     )
+    key = await keys.for_read(conn, q.case_id)
     # One job: the parsed stream never comes back to the loop, only the page does.
-    return await off_loop(_history_from, texts, later, q, policy)
+    return await off_loop(_history_from, texts, [open_stored(e, key) for e in later], q, policy, key)
 
 
 def _facts(events: Sequence[StoredEvent]) -> list[Fact]:
     return [to_fact(e) for e in events]
 
 
+def opened_events(texts: list[str], key: bytes | None) -> list[StoredEvent]:
+    """`read_as_json`'s events with their personal values opened (`CaseKeys.for_read`'s key)."""
+    return [open_stored(e, key) for e in stream_pages.events_of_json(texts)]
+
+
 def _history_from(
-    texts: list[str], later: list[StoredEvent], q: PageRequest, policy: PolicyTable
+    texts: list[str], later: list[StoredEvent], q: PageRequest, policy: PolicyTable, key: bytes | None
 ) -> HistoryPage:
-    through = stream_pages.events_of_json(texts)
+    through = opened_events(texts, key)
     return _history_page(through, _facts(through[: q.end]), later, q, policy)
 
 
 def fold_case_page(
-    texts: list[str], q: PageRequest, policy: PolicyTable
+    texts: list[str], q: PageRequest, policy: PolicyTable, key: bytes | None
 ) -> tuple[CaseState, int, HistoryPage]:
     """(the whole case as known, its version, the page) from `stream_pages.read_as_json`'s
-    texts of the whole stream: for the auditor's page, in the heavy-work thread."""
-    events = stream_pages.events_of_json(texts)
+    texts of the whole stream, opened with the case's `key`: for the auditor's page, in
+    the heavy-work thread."""
+    events = opened_events(texts, key)
     facts = _facts(events)
     later = [e for e in events[q.end :] if e.type == "EventRetracted"]
     page = _history_page(events, facts, later, q, policy)

@@ -46,7 +46,7 @@ async def history(
     """
     q = PageRequest(case_id, from_version, limit, known_at, as_of)
     async with ctx.pool.acquire() as conn:
-        page = await read_history_page(conn, q, ctx.policy)
+        page = await read_history_page(conn, q, ctx.policy, ctx.case_keys)
     if page is None:
         raise Problem(404, "case_not_found", f"no case {case_id}")
     return JSONResponse(

@@ -117,7 +117,9 @@ async def read_feed(request: Request) -> Response:
     delay = 0.02
     while True:
         async with ctx.pool.acquire() as conn:
-            events = await store.read_all(conn, after=q.after, limit=q.limit)
+            # Personal values opened with each case's key: one key look-up per case per page.
+            stored = await store.read_all(conn, after=q.after, limit=q.limit)
+            events = await ctx.case_keys.opened(conn, stored)
         if events or time.monotonic() >= deadline:
             break
         await asyncio.sleep(min(delay, max(deadline - time.monotonic(), 0)))
@@ -170,7 +172,7 @@ async def read_case_events(
         )
         if not events and from_version == 1:
             raise Problem(404, "case_not_found", f"no case {case_id} (as known at that time)")
-    page = events[:limit]
+        page = await ctx.case_keys.opened(conn, events[:limit])
     more = len(events) > limit
     return JSONResponse(
         {

@@ -144,7 +144,7 @@ async def export_case(case_id: CaseId, ctx: Ctx, who: Auditor) -> Response:
     after the newest checkpoint are not in it (header `Caseledger-Uncovered-Events`).
     """
     policy_id = ctx.settings.policy_id()
-    exported = await case_bundle.export_case(ctx.pool, case_id, ctx.policy, policy_id)
+    exported = await case_bundle.export_case(ctx.pool, case_id, ctx.policy, policy_id, ctx.case_keys)
     headers = {
         "Content-Disposition": f'attachment; filename="{case_id}.bundle.json"',
         "Caseledger-Tree-Size": str(exported.tree_size),

@@ -105,12 +105,17 @@ def _page_number(value: str | None, name: str, default: int, most: int) -> int:
 
 
 def _render(
-    texts: list[str], q: CaseQuery, who: Principal, refused: list[dict[str, Any]], policy: PolicyTable
+    texts: list[str],
+    key: bytes | None,
+    q: CaseQuery,
+    who: Principal,
+    refused: list[dict[str, Any]],
+    policy: PolicyTable,
 ) -> str:
     """Fold the case and render its page: one job in the heavy-work thread, so neither the
     parsed stream nor the fold ever comes back to the event loop, only the HTML."""
     wanted = PageRequest(q.case_id, q.from_version, q.limit, q.known_at, q.as_of)
-    state, version, history = fold_case_page(texts, wanted, policy)
+    state, version, history = fold_case_page(texts, wanted, policy, key)
     return render_case(q, who, CaseSoFar(state, version, history, refused), policy)
 
 
@@ -141,6 +146,8 @@ async def case_page(
         texts = await stream_pages.read_as_json(conn, case_id, known_at=known)
         refused = await ledger_model.refused_claims(conn, case_id=case_id) if texts else []
         findings_link = await case_findings_link(conn, case_id, today()) if texts else ""
+        # The case's data key: the page prints its personal values opened (docs/privacy.md).
+        key = await ctx.case_keys.for_read(conn, case_id) if texts else None
     if not texts:
         when = f" as known at {known.isoformat()}" if known else ""
         return message(who, "Case not found", f"No case {case_id}{when}.", 404)
@@ -148,5 +155,5 @@ async def case_page(
         refused = [r for r in refused if datetime.fromisoformat(r["refused_at"]) <= known]
     query = CaseQuery(case_id, day, known, today(), first, size)
     # The fold and the render grow with the case: off the event loop, so other requests go on.
-    html = await off_loop(_render, texts, query, who, refused, ctx.policy)
+    html = await off_loop(_render, texts, key, query, who, refused, ctx.policy)
     return page(f"Case {case_id}", findings_link + html)
