@@ -60,7 +60,7 @@ def decide_clock(state: ClockState, event: EventData, policy: PolicyTable) -> Re
         return None
     if state.closed is not None and event.TYPE in REFUSED_AFTER_CLOSURE:
         return _case_closed(state, event)
-    decide = _DECIDERS.get(event.TYPE)
+    decide = DECIDERS.get(event.TYPE)
     return None if decide is None else decide(state, event, policy)
 
 
@@ -269,7 +269,7 @@ def _unknown_authorization(authorization_id: str, what: str) -> Refusal:
     )
 
 
-_DECIDERS: dict[str, Callable[[ClockState, Any, PolicyTable], Refusal | None]] = {
+DECIDERS: dict[str, Callable[[ClockState, Any, PolicyTable], Refusal | None]] = {
     IPEAmended.TYPE: lambda *_: None,
     EmploymentStarted.TYPE: _employment_started,
     EmploymentEnded.TYPE: _employment_ended,

@@ -41,7 +41,7 @@ def evolve_clock(state: ClockState, fact: Fact) -> ClockState:
     """The state after `fact`; events the clock does not care about (PBA events,
     EventRetracted, whose effect the case layer applies by re-folding) leave it as it is.
     Every fact the clock folds is kept in `log`, with the latest business date seen."""
-    step = _EVOLVERS.get(fact.data.TYPE)
+    step = EVOLVERS.get(fact.data.TYPE)
     if step is None:
         return state
     on = business_date(fact.data)
@@ -233,7 +233,7 @@ def _m4_ended(s: ClockState, fact: Fact) -> ClockState:
     return s.changed(m4_ended=_later(s.m4_ended, _dated(fact, data.end_date)))
 
 
-_EVOLVERS: dict[str, Callable[[ClockState, Fact], ClockState]] = {
+EVOLVERS: dict[str, Callable[[ClockState, Fact], ClockState]] = {
     CaseOpened.TYPE: _case_opened,
     IPEAmended.TYPE: _ipe_amended,
     EmploymentStarted.TYPE: _employment_started,

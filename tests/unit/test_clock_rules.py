@@ -30,8 +30,8 @@ from app.domain.clock import (
     is_closed,
     status_on,
 )
-from app.domain.clock_decide import _DECIDERS
-from app.domain.clock_evolve import _EVOLVERS, IGNORED_BY_CLOCK
+from app.domain.clock_decide import DECIDERS
+from app.domain.clock_evolve import EVOLVERS, IGNORED_BY_CLOCK
 from app.domain.facts import Fact, Refusal
 from app.domain.policy import DEFAULT_POLICY, PolicyTable, policy_version
 from app.events import EVENT_TYPES
@@ -657,8 +657,8 @@ def test_pba_events_and_retractions_are_not_the_clocks_concern() -> None:
 
 def test_every_event_type_is_folded_and_decided_or_deliberately_ignored() -> None:
     for name in EVENT_TYPES:
-        assert (name in _EVOLVERS) != (name in IGNORED_BY_CLOCK), name
-        assert name in _DECIDERS or name in IGNORED_BY_CLOCK or name == "CaseOpened", name
+        assert (name in EVOLVERS) != (name in IGNORED_BY_CLOCK), name
+        assert name in DECIDERS or name in IGNORED_BY_CLOCK or name == "CaseOpened", name
 
 
 # --- snapshots and properties ----------------------------------------------------------------

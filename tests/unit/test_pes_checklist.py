@@ -28,7 +28,8 @@ from app.domain.pes_checklist import (
 from app.events.types import EventData
 from tests.given import event, fold, recorded
 
-POLICY_TEXT = Path("/work/shared/policy/post-employment-services.txt")
+# The policy texts sit beside the repository (../shared/policy/), as in CI's clone.
+POLICY_TEXT = Path(__file__).resolve().parents[3] / "shared" / "policy" / "post-employment-services.txt"
 
 
 def case(*more: EventData) -> ClockState:
@@ -174,7 +175,7 @@ def test_missing_or_foreign_facts_of_the_purpose_are_refused(
 
 def test_reasons_quote_the_policy_text_word_for_word() -> None:
     if not POLICY_TEXT.exists():
-        pytest.skip("the policy text is not in this checkout")
+        pytest.skip(f"the policy text is not beside this checkout ({POLICY_TEXT})")
     policy = POLICY_TEXT.read_text(encoding="utf-8").replace("\xa0", " ")
     from app.domain import pes_checklist
 
