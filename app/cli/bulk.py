@@ -14,6 +14,7 @@ import typer
 
 from app.cli.common import DEFAULT_WORKERS, database_url, policy, progress_bar, with_pool
 from app.ops.bulk_import import DEFAULT_BATCH
+from app.store.bulk import count_streams
 
 
 def import_command(
@@ -41,6 +42,8 @@ def import_command(
     Exits 1 when any line was refused (see the reject file).
     """
     from app.ops.bulk_import import default_rejects_path, import_file
+    from app.service.master_key_file import master_key_of
+    from app.settings import get_settings
 
     rejects_path = rejects or default_rejects_path(file)
     with progress_bar("import (bytes)", file.stat().st_size) as advance:
@@ -64,6 +67,7 @@ def import_command(
                     rejects_path=rejects_path,
                     policy=policy(),
                     progress=advance,
+                    master_key=master_key_of(get_settings()),  # seals as the service does
                 )
             )
     typer.echo(summary.text())
@@ -119,7 +123,7 @@ def verify_command(
 async def _count_cases(pool: asyncpg.Pool) -> int:
     """The bar's total: streams in the log (read models may be the thing that is wrong)."""
     async with pool.acquire() as conn:
-        return int(await conn.fetchval("SELECT count(DISTINCT case_id) FROM events"))
+        return await count_streams(conn)
 
 
 def register(cli: typer.Typer) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -38,31 +38,7 @@ LATENCY_BUCKETS = (
     30.0,
 )
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-RECENT_SECONDS = 60
-RECENT_EVENTS_SCANNED = 10_000
-
-# Feed lag: the feed shows positions below (oldest running xid << 20). The transaction
-# whose xid is that horizon holds back every later commit; its age is the lag. A running
-# transaction of another database user is seen only with pg_read_all_stats (else 0).
-# Projection lag: read models are written in the append's own statement, so this is 0
-# unless something broke; it compares the recent streams (the newest events, at most
-# RECENT_EVENTS_SCANNED of the last RECENT_SECONDS, via the primary key) with case_state.
-LAG_SQL = """
-SELECT
-  (SELECT COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(a.xact_start)), 0)::float8
-     FROM pg_stat_activity AS a
-    WHERE a.backend_xid IS NOT NULL AND a.pid <> pg_backend_pid()
-      AND a.backend_xid::text::bigint
-          = pg_snapshot_xmin(pg_current_snapshot())::text::bigint % 4294967296) AS feed_lag,
-  (SELECT count(*)
-     FROM (SELECT case_id, max(version) AS version
-             FROM (SELECT case_id, version, recorded_at FROM events
-                    ORDER BY position DESC LIMIT $1) AS newest
-            WHERE recorded_at > now() - make_interval(secs => $2)
-            GROUP BY case_id) AS touched
-     LEFT JOIN case_state AS s USING (case_id)
-    WHERE s.version IS NULL OR s.version < touched.version) AS projection_lag
-"""
+RECENT_SECONDS = 60  # the projection-lag window (app.store.lag reads it)
 DATABASE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
@@ -141,16 +117,16 @@ class Metrics:
         for event_type in types:
             self.appended.labels(event_type).inc()
 
-    async def refresh_lag(self, pool: asyncpg.Pool) -> None:
-        """Set both lag gauges from one query; NaN when the database does not answer."""
+    async def refresh_lag(self, read_lag: Callable[[], Awaitable[tuple[float, int]]]) -> None:
+        """Set both lag gauges from one read (feed seconds, lagging streams); NaN when the
+        database does not answer. The read comes from the caller (the store's `read_lag`)
+        because observability sits below the store."""
         try:
-            async with pool.acquire(timeout=2) as conn:
-                row = await conn.fetchrow(LAG_SQL, RECENT_EVENTS_SCANNED, RECENT_SECONDS, timeout=2)
+            feed_seconds, projection_streams = await read_lag()
         except DATABASE_ERRORS as exc:
             log.warning("lag gauges not computed: %s", type(exc).__name__)
             self.feed_lag.set(math.nan)
             self.projection_lag.set(math.nan)
             return
-        assert row is not None
-        self.feed_lag.set(row["feed_lag"])
-        self.projection_lag.set(row["projection_lag"])
+        self.feed_lag.set(feed_seconds)
+        self.projection_lag.set(projection_streams)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncpg
 
+from app.store.bulk import analyze
+
 ANALYZED = ("events", "case_state", "closure_clock", "ledger_pba", "refused_claims")
-ANALYZE_SQL = f"ANALYZE {', '.join(ANALYZED)}"
 
 
 async def analyze_tables(conn: asyncpg.Connection) -> None:
     """Gather statistics of the event store's tables (outside any transaction block)."""
-    await conn.execute(ANALYZE_SQL)
+    await analyze(conn, ANALYZED)

@@ -28,6 +28,7 @@ from typing import BinaryIO
 
 import asyncpg
 
+from app.domain.data_keys import MasterKey
 from app.domain.policy import PolicyTable
 from app.events.types import IDENTIFIER
 from app.ops.analyze import analyze_tables
@@ -43,10 +44,11 @@ from app.ops.import_lines import (
     parse_envelope,
 )
 from app.ops.import_writer import Batch, ImportSummary, Writer
+from app.service.case_keys import CaseKeys
 from app.service.keys import Principal
 from app.service.state_cache import StateCache
+from app.store.bulk import known_events
 
-_STORED = "SELECT event_id, case_id, type, data FROM events WHERE event_id = ANY($1::uuid[])"
 # Lines per transaction: an export ordered by time spreads a case over many lines, and each
 # case costs a fold and its read-model rows once per batch, so larger batches pay off.
 # Bulk statements (an import batch, a rebuild chunk) may run far longer than a request.
@@ -70,18 +72,20 @@ async def import_file(
     progress: Callable[[int], None] | None = None,
     shard: Shard = EVERY_CASE,
     analyze: bool = True,
+    master_key: MasterKey | None = None,
 ) -> ImportSummary:
     """Import `path`; the pool must lend two connections (one checks, one writes).
 
     `progress` is called with the size in bytes of each batch once it is committed.
     `shard` takes only its share of the cases, for one of several worker processes
-    (which leave `analyze` to the parent, once every worker is done).
+    (which leave `analyze` to the parent, once every worker is done). With `master_key`,
+    personal values are sealed per case as the service seals them (docs/privacy.md).
     """
     if not 1 <= batch_size <= 100_000:
         raise ValueError("batch_size must be between 1 and 100000")
     summary = ImportSummary(rejects_path=rejects_path or default_rejects_path(path))
     principal, started = importer(path.name), time.perf_counter()
-    run = Importing(policy, principal.actor, StateCache())
+    run = Importing(policy, principal.actor, StateCache(), CaseKeys(master_key) if master_key else None)
     with (
         path.open("rb") as source,
         summary.rejects_path.open("wb") as rejects,
@@ -148,7 +152,7 @@ async def _check(
             continue
         (envelopes if isinstance(parsed, Envelope) else batch.rejects).append(parsed)
         batch.read, batch.size_bytes = batch.read + 1, batch.size_bytes + len(line)
-    stored = {r["event_id"]: r for r in await conn.fetch(_STORED, [e.event_id for e in envelopes])}
+    stored = {r["event_id"]: r for r in await known_events(conn, [e.event_id for e in envelopes])}
     for start in range(0, len(envelopes), _SLICE):
         for envelope in envelopes[start : start + _SLICE]:
             known = stored.get(envelope.event_id)

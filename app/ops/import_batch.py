@@ -36,10 +36,12 @@ from app.events import EventRetracted
 from app.ops.import_append import Pending, case_append, refused_claim
 from app.ops.import_heads import CaseAtHand, load_cases
 from app.ops.import_lines import Line, Reject
+from app.ops.import_sealing import DESTROYED, blinded, keys_for, opened_known, sealed_outcome
 from app.projections.projector import projector
+from app.service.case_keys import CaseKeys
 from app.service.state_cache import CachedCase, StateCache
 from app.store.appends import AppendCall
-from app.store.queries import load_sql
+from app.store.bulk import known_events
 
 
 @dataclass(slots=True)
@@ -73,6 +75,7 @@ class Importing:
     policy: PolicyTable
     actor: str
     cache: StateCache
+    keys: CaseKeys | None = None  # seals personal values as the service does (docs/privacy.md)
 
     @property
     def project(self) -> Projector:
@@ -92,12 +95,14 @@ async def decide_batch(
     """
     decided = Decided()
     known: dict[UUID, Any] = {
-        r["event_id"]: r
-        for r in await conn.fetch(load_sql("known_event_ids"), [ln.item.event_id for ln in lines])
+        r["event_id"]: r for r in await known_events(conn, [ln.item.event_id for ln in lines])
     }
     pending = ahead.heads if ahead is not None else {}
     if ahead is not None:
         known.update(ahead.stored())
+    if run.keys is not None:  # stored copies compare on their opened values
+        known = await opened_known(conn, run.keys, known)
+        lines = blinded(lines)
     by_case = _new_lines_by_case(lines, known, decided)
     retractions = {
         case_id: any(isinstance(ln.item.event, EventRetracted) for ln in case_lines)
@@ -108,14 +113,36 @@ async def decide_batch(
     stored = {c: r for c, r in retractions.items() if c not in pending}
     loaded = {case.case_id: case for case in await load_cases(conn, stored, now, run.cache)}
     cases = [loaded[c] if c in loaded else _pending_case(c, pending[c], now) for c in by_case]
-    project = run.project
+    outcomes = []
     for index, case in enumerate(cases):
-        outcome = _decide_case(case, by_case[case.case_id], run, decided)
-        if outcome.accepted:
-            _add_append(case, by_case[case.case_id], outcome, project, decided)
+        outcomes.append((case, _decide_case(case, by_case[case.case_id], run, decided)))
         if index % 50 == 49:
             await asyncio.sleep(0)  # lets the batch in flight stream to the server
+    await _plan_all(conn, outcomes, by_case, run, decided)
     return decided
+
+
+async def _plan_all(
+    conn: asyncpg.Connection,
+    outcomes: list[tuple[CaseAtHand, BatchOutcome]],
+    by_case: dict[str, list[Line]],
+    run: Importing,
+    decided: Decided,
+) -> None:
+    """Each case's append planned, its personal values sealed first (keys: one query)."""
+    project, keys = run.project, {}
+    if run.keys is not None:
+        keys = await keys_for(conn, run.keys, [(c.case_id, o) for c, o in outcomes if o.accepted])
+    for case, outcome in outcomes:
+        if not outcome.accepted:
+            continue
+        if run.keys is not None:
+            try:
+                outcome = sealed_outcome(case.case_id, outcome, keys.get(case.case_id))
+            except KeyError:
+                _refuse_accepted(by_case[case.case_id], outcome, DESTROYED, decided)
+                continue
+        _add_append(case, by_case[case.case_id], outcome, project, decided)
 
 
 def _pending_case(case_id: str, pending: Pending, now: datetime) -> CaseAtHand:
@@ -201,12 +228,17 @@ def _add_append(
     try:
         planned = case_append(case, case.state, outcome, project)
     except Exception as exc:  # the read models cannot be computed: the case waits, others go on
-        accepted = {id(item) for item in outcome.accepted}
-        for line in lines:
-            if id(line.item) in accepted:
-                out.accepted.discard(line.item.event_id)
-                out.rejects.append(_reject(line, server_error(exc)))
+        _refuse_accepted(lines, outcome, server_error(exc), out)
         return
     out.appends.append(planned.call)
     out.cached.append((case.case_id, planned.pending.cached))
     out.heads[case.case_id] = planned.pending
+
+
+def _refuse_accepted(lines: list[Line], outcome: BatchOutcome, refusal: Refusal, out: Decided) -> None:
+    """The case's accepted lines rejected after all (the case waits, others go on)."""
+    accepted = {item.event_id for item in outcome.accepted}
+    for line in lines:
+        if line.item.event_id in accepted:
+            out.accepted.discard(line.item.event_id)
+            out.rejects.append(_reject(line, refusal))

@@ -24,7 +24,7 @@ from app.domain.facts import Fact
 from app.events import EventRetracted
 from app.service.reads import to_fact
 from app.service.state_cache import StateCache
-from app.store.queries import load_sql
+from app.store.bulk import import_heads, import_tails
 from app.store.streams import StoredEvent, read_stream
 
 
@@ -49,10 +49,7 @@ async def load_cases(
 ) -> list[CaseAtHand]:
     """`wanted` maps each case_id to whether its batch holds a retraction."""
     cached = {c: cache.version_of(c) for c in wanted}
-    heads = {
-        r["case_id"]: r
-        for r in await conn.fetch(load_sql("import_heads"), list(cached), list(cached.values()))
-    }
+    heads = {r["case_id"]: r for r in await import_heads(conn, cached)}
     needs_history = {
         c
         for c, retraction in wanted.items()
@@ -66,7 +63,7 @@ async def load_cases(
     }
     tails: dict[str, list[Fact]] = defaultdict(list)
     if after:
-        for row in await conn.fetch(load_sql("import_tails"), list(after), list(after.values())):
+        for row in await import_tails(conn, after):
             tails[row["case_id"]].append(to_fact(StoredEvent.from_row(row)))
     cases = []
     for case_id in wanted:

@@ -35,17 +35,13 @@ from app.ops.rebuild_shards import Bounds, Shards, range_condition, shard_bounds
 from app.projections.projector import projector
 from app.service.reads import to_fact
 from app.store import streams as store
+from app.store.bulk import delete_orphans
 from app.store.streams import StoredEvent
 
 CHUNK = 1000  # cases per write transaction, or fewer when they are long:
 CHUNK_EVENTS = 20_000  # the folded states of a chunk grow with its events
 EXAMPLES = 10
 SHARD_STATEMENT_TIMEOUT_MS = 10 * 60 * 1000  # as `caseledger rebuild` runs it
-_ORPHANS = [
-    f"DELETE FROM {t} AS m WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.case_id = m.case_id)"
-    " RETURNING m.case_id"
-    for t in MODELS
-]
 Progress = Callable[[int], None]
 EVERY_CASE: Bounds = (None, None)
 _PREFETCH = 5000
@@ -273,9 +269,7 @@ async def _write(
 
 
 async def _remove_orphans(pool: asyncpg.Pool, report: RebuildReport) -> None:
-    removed: set[str] = set()
     async with pool.acquire() as conn, conn.transaction():
-        for sql in _ORPHANS:
-            removed.update(r["case_id"] for r in await conn.fetch(sql))
+        removed = await delete_orphans(conn, MODELS)
     report.removed_without_events = len(removed)
     report.examples.extend(sorted(removed)[: max(0, EXAMPLES - len(report.examples))])

@@ -5,59 +5,24 @@ core busy and the database waits on it. Cases are independent, so the log is cut
 into N ranges of case_id holding about as many events each (weighted by each
 case's version in `case_state`, or by counting events when that is empty); the
 calling process rebuilds the first range itself and N - 1 spawned processes the
-others, each with its own connections and its own bounded chunks. A process
+others, each with its own connections and its own bounded chunks (the cutting
+and range queries live in `app.store.bulk`). A process
 reports its cases as they are written and its part of the report at the end.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import multiprocessing
 import queue
 from collections.abc import Callable
 from typing import Any
 
-import asyncpg
+from app.store.bulk import Bounds, range_condition, shard_bounds
 
-Bounds = tuple[str | None, str | None]  # [low, high) of case_id; None is open
+__all__ = ["Bounds", "Shards", "range_condition", "shard_bounds"]
 
-# The first case_id of each part, when the cases (in case_id order) are cut into
-# `$1` parts of about equal weight.
-_CUTS = """
-SELECT min(case_id) AS first FROM (
-  SELECT case_id,
-         floor((sum(n) OVER (ORDER BY case_id) - n) * $1 / GREATEST(sum(n) OVER (), 1)) AS part
-  FROM ({source}) AS weights
-) AS parts GROUP BY part ORDER BY first
-"""
-_BY_HEADS = "SELECT case_id, version::bigint AS n FROM case_state"
-_BY_EVENTS = "SELECT case_id, count(*) AS n FROM events GROUP BY case_id"
 _POLL_SECONDS = 0.2
-
-
-async def shard_bounds(conn: asyncpg.Connection, parts: int) -> list[Bounds]:
-    """`parts` ranges (fewer when there are fewer cases) that together cover every case_id."""
-    if parts <= 1:
-        return [(None, None)]
-    heads = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM case_state)")
-    source = _BY_HEADS if heads else _BY_EVENTS
-    cuts = [r["first"] for r in await conn.fetch(_CUTS.format(source=source), parts)][1:parts]
-    edges: list[str | None] = [None, *cuts, None]
-    return list(itertools.pairwise(edges))
-
-
-def range_condition(bounds: Bounds, first_param: int = 1) -> tuple[str, list[str]]:
-    """A WHERE clause on case_id for `bounds`, and its arguments."""
-    low, high = bounds
-    clauses, args = [], []
-    if low is not None:
-        args.append(low)
-        clauses.append(f"case_id >= ${first_param + len(args) - 1}")
-    if high is not None:
-        args.append(high)
-        clauses.append(f"case_id < ${first_param + len(args) - 1}")
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
 class Shards:

@@ -27,6 +27,8 @@ from app.ops.analyze import analyze_tables
 from app.ops.bulk_import import BULK_STATEMENT_TIMEOUT_MS, ImportSummary, import_file
 from app.ops.import_lines import Shard
 from app.ops.policy_pack import Packed, pack_policy, unpack_policy
+from app.service.master_key_file import master_key_of
+from app.settings import get_settings
 
 _POLL_SECONDS = 0.2
 
@@ -46,6 +48,7 @@ def import_in_workers(
     `policy` defaults to the configured table (`CASELEDGER_POLICY_FILE`), as the service's.
     """
     packed = pack_policy(policy) if policy is not None else None
+    master_key_of(get_settings())  # the default key file, made once here, before the workers read it
     ctx = multiprocessing.get_context("spawn")
     committed, results = ctx.Value("q", 0), ctx.Queue()
     parts = [rejects_path.with_name(f"{rejects_path.name}.part{i}") for i in range(workers)]
@@ -173,6 +176,7 @@ async def _run(
             progress=advance,
             shard=shard,
             analyze=False,
+            master_key=master_key_of(get_settings()),  # seals as the service does
         )
     finally:
         await pool.close()

@@ -15,6 +15,8 @@ from typing import Literal
 
 import asyncpg
 
+from app.store import keys as key_store
+
 Role = Literal["case_system", "provider", "auditor", "admin"]
 ROLES: tuple[Role, ...] = ("case_system", "provider", "auditor", "admin")
 KEY_PREFIX = "cl_"
@@ -53,30 +55,18 @@ async def create_key(
         raise ValueError("a provider key needs --provider-id, and only a provider key takes one")
     key_id = secrets.token_hex(6)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    await conn.execute(
-        "INSERT INTO api_keys (key_id, key_hash, role, provider_id, label) VALUES ($1, $2, $3, $4, $5)",
-        key_id,
-        hash_key(key),
-        role,
-        provider_id,
-        label,
+    await key_store.insert_key(
+        conn, key_id=key_id, key_hash=hash_key(key), role=role, provider_id=provider_id, label=label
     )
     return key_id, key
 
 
 async def revoke_key(conn: asyncpg.Connection, key_id: str) -> bool:
-    status = await conn.execute(
-        "UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL", key_id
-    )
-    return status.endswith(" 1")
+    return await key_store.revoke_key(conn, key_id)
 
 
 async def any_admin_key(conn: asyncpg.Connection) -> bool:
-    return bool(
-        await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL)"
-        )
-    )
+    return await key_store.any_admin_key(conn)
 
 
 async def first_admin_key(conn: asyncpg.Connection) -> str | None:
@@ -88,9 +78,7 @@ async def first_admin_key(conn: asyncpg.Connection) -> str | None:
 
 async def list_keys(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     """Every key's id, role, provider, label and dates: never the key or its hash."""
-    return await conn.fetch(
-        "SELECT key_id, role, provider_id, label, created_at, revoked_at FROM api_keys ORDER BY created_at"
-    )
+    return await key_store.list_keys(conn)
 
 
 class KeyCache:
@@ -113,10 +101,7 @@ class KeyCache:
         hit = self._entries.get(digest)
         if hit is not None and hit[0] > now:
             return hit[1]
-        row = await conn_source.fetchrow(
-            "SELECT key_id, role, provider_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
-            digest,
-        )
+        row = await key_store.principal_row(conn_source, digest)
         found = Principal(row["key_id"], row["role"], row["provider_id"]) if row else None
         if len(self._entries) >= self._max:
             self._entries.clear()

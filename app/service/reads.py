@@ -15,11 +15,11 @@ from app.domain.policy import PolicyTable
 from app.domain.sealing import blind_sealed_data
 from app.events import EventRetracted
 from app.events.registry import parse_event
-from app.projections.closure_clock import read_clock_facts
 from app.projections.ledger import ledger_rows
 from app.service.errors import ServiceError
 from app.service.state_cache import StateCache
 from app.store import streams as store
+from app.store.read_models import case_head, read_clock_facts
 
 
 def to_fact(event: store.StoredEvent) -> Fact:
@@ -75,13 +75,7 @@ async def case_state(
     """(state, version) for a read; 404 `case_not_found` when the case has no events (by `known_at`)."""
     if known_at is None:
         cached_version = cache.version_of(case_id) if cache is not None else -1
-        row = await conn.fetchrow(
-            "SELECT version, state_version, fold_version,"
-            " CASE WHEN version = $2 THEN NULL ELSE state END AS state"
-            " FROM case_state WHERE case_id = $1",
-            case_id,
-            cached_version,
-        )
+        row = await case_head(conn, case_id, cached_version=cached_version)
         if row is not None:
             state = await fold_case(
                 conn,

@@ -19,6 +19,7 @@ from app.domain.append_plan import Head
 from app.domain.hashing import GENESIS, event_hash, timestamp_text
 from app.store.queries import load_sql
 
+# The columns of a StoredEvent, in its field order (sql/all_streams.sql lists the same).
 EVENT_COLUMNS = (
     "position, case_id, version, event_id, type, schema_version, data, metadata, recorded_at, hash"
 )
@@ -162,9 +163,9 @@ async def iter_all_streams(
     `where` (" WHERE ..." on events, with `args`) narrows it, e.g. to a range of
     case_ids. Needs a transaction (server-side cursor); memory stays bounded by the batch.
     """
-    cursor = conn.cursor(
-        f"SELECT {EVENT_COLUMNS} FROM events{where} ORDER BY case_id, version", *args, prefetch=batch_size
-    )
+    # Assembled: the WHERE clause is optional, and made of fixed fragments with parameters.
+    sql = load_sql("all_streams").format(where=where)
+    cursor = conn.cursor(sql, *args, prefetch=batch_size)
     current: list[StoredEvent] = []
     async for row in cursor:
         event = StoredEvent(*row.values())

@@ -9,6 +9,7 @@ The logs and the registry live in `app.observability`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -19,6 +20,7 @@ from app.observability.logs import REQUEST_ID, configure_logging
 from app.observability.metrics import Metrics
 from app.service.keys import Principal
 from app.settings import Settings
+from app.store.lag import read_lag
 from app.web.deps import Ctx, require
 from app.web.middleware import RequestObservability
 
@@ -85,6 +87,6 @@ async def metrics(request: Request, ctx: Ctx, who: Auditor) -> Response:
     for OpenMetrics.
     """
     registry: Metrics = request.app.state.metrics
-    await registry.refresh_lag(ctx.pool)
+    await registry.refresh_lag(partial(read_lag, ctx.pool))
     encode, content_type = choose_encoder(request.headers.get("accept", ""))
     return Response(encode(registry.registry), media_type=content_type)

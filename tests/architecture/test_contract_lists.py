@@ -14,11 +14,7 @@ NOT_A_REFUSAL = {"server_error"}  # a rule that failed: answered 500
 
 
 def found(folder: str, pattern: re.Pattern[str]) -> set[str]:
-    return {
-        name
-        for path in (REPO_ROOT / folder).rglob("*.py")
-        for name in pattern.findall(path.read_text())
-    }
+    return {name for path in (REPO_ROOT / folder).rglob("*.py") for name in pattern.findall(path.read_text())}
 
 
 def test_every_rule_the_domain_refuses_with_is_listed_for_clients() -> None:

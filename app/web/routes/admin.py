@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from app.events.types import IDENTIFIER_PATTERN
-from app.service.keys import Principal, create_key, revoke_key
+from app.service.keys import Principal, create_key, list_keys, revoke_key
 from app.store.ui_sessions import end_sessions_of_key
 from app.web.deps import Ctx, JSONResponse, require
 from app.web.problems import Problem
@@ -58,10 +58,7 @@ async def create_api_key(body: KeyIn, ctx: Ctx, who: Admin) -> JSONResponse:
 async def list_api_keys(ctx: Ctx, who: Admin) -> JSONResponse:
     """Every key's id, role and state; never a key itself."""
     async with ctx.pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT key_id, role, provider_id, label, created_at, revoked_at"
-            " FROM api_keys ORDER BY created_at, key_id"
-        )
+        rows = await list_keys(conn)
     return JSONResponse({"keys": [dict(r) for r in rows]})
 
 

@@ -13,9 +13,10 @@ from starlette.responses import Response
 
 from app.domain.clock import status_on
 from app.domain.pes_checklist import PesDecision, PesRequest, evaluate_post_employment_service
-from app.projections.closure_clock import decode_cursor, encode_cursor, worklist
+from app.projections.closure_clock import decode_cursor, encode_cursor
 from app.service import reads
 from app.service.keys import Principal
+from app.store.read_models import worklist
 from app.web.deps import (
     CaseId,
     CaseIdField,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 
 from app.service.keys import Principal
 from app.store.migrations import head_revision
+from app.store.readiness import schema_revision
 from app.web.deps import Ctx, JSONResponse, current_principal
 from app.web.problems import Problem
 from app.web.schemas import HealthOut, ReadyOut
@@ -26,7 +27,7 @@ async def readyz(ctx: Ctx) -> JSONResponse:
     """The database answers and its schema is at the migrations' head; else 503."""
     try:
         async with ctx.pool.acquire(timeout=2) as conn:
-            revision = await conn.fetchval("SELECT version_num FROM alembic_version", timeout=2)
+            revision = await schema_revision(conn, within_seconds=2)
     except Exception as exc:
         raise Problem(503, "not_ready", f"database not reachable ({type(exc).__name__})") from None
     head = head_revision()

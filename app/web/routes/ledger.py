@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from app.events.types import IDENTIFIER_PATTERN
-from app.projections import ledger as ledger_model
 from app.service.keys import Principal
+from app.store import read_models as ledger_model
 from app.web.deps import CaseId, Ctx, JSONResponse, ProviderId, require
 from app.web.problems import Problem
 from app.web.schemas import CaseLedgerOut, ProviderLedgerOut
@@ -47,7 +47,7 @@ async def case_ledger(case_id: CaseId, ctx: Ctx, who: Reader) -> JSONResponse:
     """
     provider = who.provider_id if who.role == "provider" else None
     async with ctx.pool.acquire() as conn:
-        opened = await conn.fetchval("SELECT 1 FROM case_state WHERE case_id = $1", case_id)
+        opened = await ledger_model.case_opened(conn, case_id)
         pbas = await ledger_model.case_pbas(conn, case_id, provider_id=provider)
         refused = await ledger_model.refused_claims(conn, case_id=case_id, provider_id=provider)
     if not opened or (provider and not pbas and not refused):

@@ -16,8 +16,8 @@ from starlette.responses import Response
 
 from app.domain.policy import PolicyTable
 from app.events.types import IDENTIFIER_PATTERN
-from app.projections import ledger as ledger_model
 from app.service.keys import Principal
+from app.store import read_models as ledger_model
 from app.store import stream_pages
 from app.web.deps import CaseId, Ctx, today, utc_known_at
 from app.web.history_page import MAX_PAGE, PageRequest, fold_case_page

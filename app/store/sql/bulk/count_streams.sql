@@ -1,0 +1,1 @@
+SELECT count(DISTINCT case_id) FROM events;

@@ -1,0 +1,2 @@
+phase = 'in_follow_up'
+  AND eligible_on <= {as_of}
