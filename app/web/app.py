@@ -59,7 +59,11 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         if url is None:
             from app.store.embedded_pg import start_embedded_postgres
 
-            url = (await asyncio.to_thread(start_embedded_postgres, settings.data_dir)).url
+            # The service's own role, which can append but not rewrite (docs/trust.md).
+            embedded = await asyncio.to_thread(
+                start_embedded_postgres, settings.data_dir, app_role=settings.app_role
+            )
+            url = embedded.app_url
         pool = await create_pool(
             url,
             min_size=settings.pool_min_size,
