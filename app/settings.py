@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     checkpoint_dir: Path | None = None
     checkpoint_interval_seconds: float = Field(default=60.0, gt=0)
     checkpoint_origin: str = "caseledger.local/ledger"
+    # Sealing (docs/privacy.md): the master key that wraps every case's data key, kept
+    # outside the database. A configured file must exist; unset means `master.key` beside
+    # the embedded data folder (data_dir's parent, with DATABASE_URL too), created on the
+    # first start.
+    master_key_file: Path | None = None
 
     def policy_table(self) -> PolicyTable:
         """The agency's policy file when one is configured, else the built-in table.
@@ -56,6 +61,10 @@ class Settings(BaseSettings):
         never judge the same events by different rules.
         """
         return load_policy(self.policy_file) if self.policy_file else DEFAULT_POLICY
+
+    def master_key_path(self) -> Path:
+        """The master key file: the configured one, else the default beside the data folder."""
+        return self.master_key_file or self.data_dir.parent / "master.key"
 
     def policy_id(self) -> str:
         """The name the policy table's versions carry in the checkpoint tree."""

@@ -24,7 +24,10 @@ from app.domain.case import replay
 from app.domain.policy import PolicyTable
 from app.projections.closure_clock import STORED_COLUMNS, clock_row, stored_clock_row
 from app.projections.ledger import ledger_rows
+from app.service.case_keys import CaseKeys
+from app.service.master_key_file import master_key_of
 from app.service.reads import to_fact
+from app.settings import Settings
 from app.store import streams as store
 
 
@@ -82,9 +85,10 @@ async def stored_streams(
         f"SELECT {store.EVENT_COLUMNS} FROM events WHERE case_id = ANY($1::text[]) ORDER BY case_id, version",
         sorted(set(case_ids)),
     )
+    # Opened as a reader sees them (personal metadata such as `load_id` is sealed when stored).
+    keys = CaseKeys(master_key_of(Settings()))
     streams: dict[str, list[store.StoredEvent]] = {}
-    for row in rows:
-        event = store.StoredEvent.from_row(row)
+    for event in await keys.opened(conn, [store.StoredEvent.from_row(row) for row in rows]):
         streams.setdefault(event.case_id, []).append(event)
     return streams
 

@@ -13,8 +13,10 @@ the owner (disables a trigger, rewrites rows) takes `owner_pool` or `fresh`.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -22,10 +24,18 @@ import httpx
 import pytest
 
 from app.service.keys import create_key
+from app.service.master_key_file import create_master_key_file
 from app.settings import REPO_ROOT, Settings
 from app.store.db import connect, create_pool
 from app.store.migrations import upgrade_to_head
 from app.store.privileges import app_role_url
+
+# Sealing is on in every app the tests build (docs/privacy.md): the session's own master
+# key, created in a temporary folder (every Settings() built here reads it from the env).
+_MASTER_KEY_DIR = tempfile.mkdtemp(prefix="caseledger-master-key-")
+os.environ.setdefault("CASELEDGER_MASTER_KEY_FILE", os.path.join(_MASTER_KEY_DIR, "master.key"))
+if not os.path.exists(os.environ["CASELEDGER_MASTER_KEY_FILE"]):
+    create_master_key_file(Path(os.environ["CASELEDGER_MASTER_KEY_FILE"]))
 
 
 def _server_url() -> str:

@@ -33,6 +33,7 @@ from app.domain.hashing import GENESIS, event_hash
 from app.domain.merkle import leaf_hash, verify_inclusion
 from app.domain.merkle_leaves import event_leaf, policy_leaf
 from app.domain.policy import PolicyTable, policy_version
+from app.domain.sealing import blind_sealed_data
 from app.events.registry import parse_event
 
 BUNDLE_FORMAT = "caseledger.case-bundle.v1"
@@ -173,7 +174,10 @@ def bundle_case_state(bundle: bytes) -> tuple[CaseState, PolicyTable]:
             UUID(event["event_id"]),
             event["version"],
             datetime.fromisoformat(event["recorded_at"]),
-            parse_event(event["type"], event["data"], event["schema_version"]),
+            # Sealed personal values fold as "[sealed]": the fold needs no key.
+            parse_event(
+                event["type"], blind_sealed_data(event["type"], event["data"]), event["schema_version"]
+            ),
         )
         for event in document["events"]
     ]

@@ -11,8 +11,11 @@ text elsewhere), and a unit test checks that every
 field of every event type is named in exactly one of the two tables.
 
 Metadata: `actor`, `source`, `correlation_id` and `causation_id` are operational
-(who wrote it, from which system, in which exchange); any other metadata key is
-the client's free text (notes, comments) and is sealed whatever its name.
+(who wrote it, from which system, in which exchange), and so is `import_finding`
+(the importer's own finding on a refused line: a rule id, a sentence of dates and
+ids, the dates; the findings report reads it, for the importer's actor only); any
+other metadata key is the client's free text (notes, comments) and is sealed
+whatever its name.
 
 Moving a field from clear to personal later seals new events only: events already
 stored keep their clear form (the hash chain covers them as written).
@@ -45,7 +48,9 @@ PERSONAL_FIELDS: Mapping[str, Mapping[str, str]] = {
     "LegalHoldLifted": {"reason": f"why the hold ended: {_FREE_TEXT}"},
 }
 
-OPERATIONAL_METADATA_KEYS: frozenset[str] = frozenset({"actor", "source", "correlation_id", "causation_id"})
+OPERATIONAL_METADATA_KEYS: frozenset[str] = frozenset(
+    {"actor", "source", "correlation_id", "causation_id", "import_finding"}
+)
 
 _DATE = (
     "business date: the closure clock (contract 3.1-3.5) and the ledger's prices (4.1) are "

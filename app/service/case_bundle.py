@@ -16,6 +16,7 @@ import asyncpg
 from app.domain.bundle import build_bundle, encode_proof
 from app.domain.merkle_leaves import policy_version_digest, policy_version_record
 from app.domain.policy import PolicyTable
+from app.service.case_keys import CaseKeys
 from app.service.errors import ServiceError
 from app.service.tree_proofs import proofs_of
 from app.store import merkle as trust_store
@@ -45,7 +46,13 @@ def _policy_entries(
     return entries
 
 
-async def export_case(pool: asyncpg.Pool, case_id: str, policy: PolicyTable, policy_id: str) -> ExportedCase:
+async def export_case(
+    pool: asyncpg.Pool, case_id: str, policy: PolicyTable, policy_id: str, keys: CaseKeys | None = None
+) -> ExportedCase:
+    """The case's bundle. Each event is bundled as stored, personal values sealed: that is
+    what its hash and the checkpoint cover, so the bundle verifies offline with no key. An
+    event with personal values also carries `opened` ({"data", "metadata"} as an authorized
+    reader sees them, "[destroyed]" after retention), outside the hash: for the auditor."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         checkpoint = await trust_store.latest_checkpoint(conn)
         events = await store.read_stream(conn, case_id)
@@ -61,12 +68,20 @@ async def export_case(pool: asyncpg.Pool, case_id: str, policy: PolicyTable, pol
         entries = _policy_entries(policy, policy_id, await trust_store.policy_leaves(conn), size)
         wanted = [indexes[e.version] for e in covered] + [p["leaf_index"] for p in entries]
         proofs = await proofs_of(conn, wanted, size)
+        opened = await keys.opened(conn, covered) if keys is not None else covered
     bundled_events = [
         e.to_json()
         | {"leaf_index": indexes[e.version], "inclusion_proof": encode_proof(proofs[indexes[e.version]])}
-        for e in covered
+        | _opened_part(e, o)
+        for e, o in zip(covered, opened, strict=True)
     ]
     for entry in entries:
         entry["inclusion_proof"] = encode_proof(proofs[entry["leaf_index"]])
     bundle = build_bundle(case_id, checkpoint.note, bundled_events, policy_id, entries)
     return ExportedCase(bundle, size, len(covered), len(events) - len(covered))
+
+
+def _opened_part(stored: store.StoredEvent, opened: store.StoredEvent) -> dict[str, Any]:
+    if stored.data == opened.data and stored.metadata == opened.metadata:
+        return {}
+    return {"opened": {"data": opened.data, "metadata": opened.metadata}}

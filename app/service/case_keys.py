@@ -47,6 +47,21 @@ class CaseKeys:
             )
         return self._remember(case_id, self.master.unwrap(wrapped, case_id))
 
+    async def for_append_many(
+        self, conn: asyncpg.Connection, case_ids: Sequence[str]
+    ) -> dict[str, bytes | None]:
+        """`for_append` for a batch of cases (the importer): one query for those not in
+        memory; None for a destroyed case (the caller refuses its personal values)."""
+        keys: dict[str, bytes | None] = {c: self._cached(c) for c in dict.fromkeys(case_ids)}
+        missing = [c for c, key in keys.items() if key is None]
+        if missing:
+            fresh = {c: self.master.wrap(new_data_key(), c) for c in missing}
+            stored = await store.put_or_get_many(conn, fresh, self.master.key_id)
+            for case_id in missing:
+                wrapped = stored[case_id]
+                keys[case_id] = wrapped and self._remember(case_id, self.master.unwrap(wrapped, case_id))
+        return keys
+
     async def for_read(self, conn: asyncpg.Connection, case_id: str) -> bytes | None:
         """The key that opens the case's sealed values; None once destroyed; `NEVER_SEALED`
         (empty) when the case holds no sealed value."""

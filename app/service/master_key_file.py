@@ -16,6 +16,7 @@ import stat
 from pathlib import Path
 
 from app.domain.data_keys import MASTER_KEY_BYTES, AesGcmMasterKey
+from app.settings import Settings
 
 
 class MasterKeyFileError(ValueError):
@@ -64,3 +65,12 @@ def load_or_create_master_key(path: Path) -> AesGcmMasterKey:
         except MasterKeyFileError:
             pass  # another process created it first: read theirs
     return load_master_key(path)
+
+
+def master_key_of(settings: Settings) -> AesGcmMasterKey:
+    """The service's and the importer's master key: the configured file (which must exist),
+    else the default file beside the data folder, created on the first start. Blocking
+    file I/O: callers on the event loop run it in a thread."""
+    if settings.master_key_file is not None:
+        return load_master_key(settings.master_key_file)
+    return load_or_create_master_key(settings.master_key_path())

@@ -114,9 +114,7 @@ async def test_racing_appends_count_every_conflict(ops: Api, case_id: str) -> No
     assert conflicts == 5
 
 
-async def test_a_lost_race_is_retried_and_counted(
-    ops: Api, owner_pool: asyncpg.Pool, case_id: str
-) -> None:
+async def test_a_lost_race_is_retried_and_counted(ops: Api, owner_pool: asyncpg.Pool, case_id: str) -> None:
     """Two appends read version 1; one commits version 2 first, the other hits the unique key,
     counts a lost race and retries to version 3. A held row lock makes the race certain."""
     assert (await ops.append(case_id, case_opened())).status_code == 201

@@ -23,10 +23,13 @@ from app.ops.rebuild import rebuild
 from app.ops.sample import case_events, write_export
 from app.ops.verify import BrokenCase, verify_all
 from app.service.append import AppendHandler, Proposed
+from app.service.case_keys import CaseKeys
 from app.service.keys import Principal
+from app.service.master_key_file import master_key_of
 from app.service.reads import case_state
+from app.settings import Settings
 from app.store.db import connect, create_pool
-from app.store.streams import read_stream
+from app.store.streams import EVENT_COLUMNS, StoredEvent, read_stream
 from tests.conftest import make_api
 
 
@@ -95,8 +98,6 @@ def _rejects(path: Path) -> dict[int, str]:
 
 
 _ROWS = {
-    "events": "SELECT case_id, version, event_id, type, schema_version, data FROM events"
-    " ORDER BY case_id, version",
     "closure_clock": "SELECT * FROM closure_clock ORDER BY case_id",
     "ledger_pba": "SELECT * FROM ledger_pba ORDER BY case_id, pba_id",
     "refused_claims": "SELECT case_id, claim_key, pba_id, provider_id, type, data, rule, detail"
@@ -106,10 +107,19 @@ _ROWS = {
 
 async def _read_models(pool: asyncpg.Pool) -> dict[str, Any]:
     async with pool.acquire() as conn:
-        rows = {name: [dict(r) for r in await conn.fetch(sql)] for name, sql in _ROWS.items()}
+        rows = {"events": await _opened_events(conn)}
+        rows |= {name: [dict(r) for r in await conn.fetch(sql)] for name, sql in _ROWS.items()}
         cases = [r["case_id"] for r in await conn.fetch("SELECT case_id FROM case_state ORDER BY 1")]
         rows["states"] = [await case_state(conn, c) for c in cases]
     return rows
+
+
+async def _opened_events(conn: asyncpg.Connection) -> list[dict[str, Any]]:
+    """The events as a reader sees them: sealed values differ by nonce, opened ones do not."""
+    rows = await conn.fetch(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY case_id, version")
+    events = await CaseKeys(master_key_of(Settings())).opened(conn, [StoredEvent.from_row(r) for r in rows])
+    fields = ("case_id", "version", "event_id", "type", "schema_version", "data")
+    return [{name: getattr(e, name) for name in fields} for e in events]
 
 
 def _without_b(models: dict[str, Any]) -> dict[str, Any]:
@@ -138,7 +148,9 @@ async def test_import_gives_the_read_models_the_api_gives_and_a_rerun_appends_no
     export = tmp_path / "qe2.ndjson"
     export.write_bytes(b"\n".join(lines) + b"\n")
 
-    first = await import_file(pool, export, batch_size=4, policy=DEFAULT_POLICY)
+    first = await import_file(
+        pool, export, batch_size=4, policy=DEFAULT_POLICY, master_key=master_key_of(Settings())
+    )
     assert _rejects(tmp_path / "qe2.ndjson.rejects.ndjson") == expected_rejects
     assert (first.read, first.appended, first.rejected) == (len(lines), len(lines) - 3, 3)
 
@@ -166,7 +178,9 @@ async def test_import_gives_the_read_models_the_api_gives_and_a_rerun_appends_no
     assert [clock["status"] for clock, _ in imported] == ["closed", "closed", "eligible", "eligible"]
     assert through_api[1][1]["refused_claims"] and not imported[1][1]["refused_claims"]
 
-    again = await import_file(pool, export, batch_size=4, policy=DEFAULT_POLICY)
+    again = await import_file(
+        pool, export, batch_size=4, policy=DEFAULT_POLICY, master_key=master_key_of(Settings())
+    )
     # A line refused for want of an open case meets the case as it now stands: imp-D's early
     # job finds the job current, and is now kept with its finding.
     assert (again.appended, again.skipped, again.rejected) == (1, first.appended, 2)
