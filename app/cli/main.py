@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import access_log, bulk, findings, keys, policy, server, trust
+from app.cli import access_log, bulk, findings, keys, openapi, policy, server, trust
 
 
 def build_cli() -> typer.Typer:
     """The whole command tree, every command registered (tests invoke it with CliRunner)."""
     cli = typer.Typer(help="caseledger: closure clock and PBA payment ledger", no_args_is_help=True)
-    for module in (server, keys, bulk, trust, findings, access_log, policy):
+    for module in (server, keys, bulk, trust, findings, access_log, policy, openapi):
         module.register(cli)
     return cli
 

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, BYTEA
 
-from app.store.schema import metadata
+from app.store.metadata import metadata
 
 access_log = Table(
     "access_log",

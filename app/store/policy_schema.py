@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from app.store.schema import metadata
+from app.store.metadata import metadata
 
 policy_versions = Table(
     "policy_versions",

@@ -16,7 +16,6 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
-    MetaData,
     Numeric,
     PrimaryKeyConstraint,
     Table,
@@ -26,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-metadata = MetaData()
+from app.store.metadata import metadata
 
 events = Table(
     "events",

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, BYTEA
 
-from app.store.schema import metadata
+from app.store.metadata import metadata
 
 merkle_leaves = Table(
     "merkle_leaves",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Table, Text, text
 
-from app.store.schema import metadata
+from app.store.metadata import metadata
 
 ui_sessions = Table(
     "ui_sessions",

@@ -3,15 +3,13 @@
 FastAPI documents its own routes; the plain Starlette routes of the hot paths
 (`app.web.plain`) are added from the pydantic models that validate them. Every error
 answer is a `Problem` whose `code` and `rule` list their values.
-`openapi.yaml` at the root is this document, written by `python -m app.web.openapi_doc`;
+`openapi.yaml` at the root is this document, written by `caseledger openapi`;
 a test fails when they differ.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -148,15 +146,3 @@ def install_openapi(app: FastAPI, plain_operations: Iterable[PlainOperation] = (
 
 def render(app: FastAPI) -> str:
     return yaml.safe_dump(build_openapi(app), sort_keys=False, allow_unicode=True, width=100)
-
-
-def main() -> None:
-    from app.web.app import create_app
-
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else OPENAPI_FILE
-    target.write_text(render(create_app()))
-    print(f"wrote {target}")
-
-
-if __name__ == "__main__":
-    main()

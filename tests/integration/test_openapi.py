@@ -1,4 +1,4 @@
-"""openapi.yaml at the root is the app's own schema; regenerate with `python -m app.web.openapi_doc`."""
+"""openapi.yaml at the root is the app's own schema; regenerate with `caseledger openapi`."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tests.conftest import Api
 def test_openapi_file_matches_the_app():
     committed = yaml.safe_load(OPENAPI_FILE.read_text())
     assert committed == build_openapi(create_app()), (
-        "openapi.yaml is stale: run `.venv/bin/python -m app.web.openapi_doc`"
+        "openapi.yaml is stale: run `.venv/bin/caseledger openapi`"
     )
 
 
