@@ -51,6 +51,9 @@ async def read_clock_facts(conn: asyncpg.Connection, case_id: str) -> tuple[Cloc
         eligible_on=row["eligible_on"],
         holds=tuple(explanation["holds"]),
         reason=explanation["reason"],
+        # The case's latest business date: the row answers any as_of on or after it
+        # (an earlier as_of is folded); rows written before it was stored have none.
+        latest_on=date.fromisoformat(explanation["latest_on"]) if explanation.get("latest_on") else None,
     )
     return facts, row["version"]
 
