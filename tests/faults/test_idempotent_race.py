@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -34,7 +35,8 @@ from tests.integration.events_fixtures import (
 )
 
 CLIENTS = 8
-ROUNDS = 50
+# 50 rounds per case in the suite (a few seconds); CASELEDGER_RACE_ROUNDS=500 for a long soak.
+ROUNDS = int(os.environ.get("CASELEDGER_RACE_ROUNDS", "50"))
 SERVERS = 4
 PROVIDER = "prov-race"
 
