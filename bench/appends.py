@@ -22,8 +22,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.domain.policy import DEFAULT_POLICY
-from app.service.append import AppendHandler, Proposed
+from app.service.append import AppendHandler
 from app.service.keys import Principal
+from app.service.validate import Proposed
 from app.store.db import create_pool
 from bench import gen
 from bench.common import CpuSplit

@@ -192,8 +192,9 @@ async def _counts(pool: Any) -> dict[str, int]:
 
 async def load_cases_through_handler(url: str, path: Path, concurrency: int = 8) -> dict[str, Any]:
     """Fallback loader while app.bulk_import is missing: one AppendHandler.append per case."""
-    from app.service.append import AppendHandler, Proposed
+    from app.service.append import AppendHandler
     from app.service.keys import Principal
+    from app.service.validate import Proposed
 
     principal = Principal("bench0loader", "case_system")
     pool = await create_pool(url, min_size=2, max_size=concurrency + 2)

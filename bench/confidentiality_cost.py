@@ -23,9 +23,10 @@ import httpx
 
 from app.domain.data_keys import AesGcmMasterKey
 from app.domain.policy import DEFAULT_POLICY
-from app.service.append import AppendHandler, Proposed
+from app.service.append import AppendHandler
 from app.service.case_keys import CaseKeys
 from app.service.keys import Principal, create_key
+from app.service.validate import Proposed
 from app.settings import Settings
 from app.store.db import connect, create_pool
 from app.store.migrations import upgrade_to_head

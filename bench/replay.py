@@ -18,8 +18,9 @@ from typing import Any
 from app.domain.case import clock_view, replay
 from app.domain.ledger import ledger_view
 from app.domain.policy import DEFAULT_POLICY
-from app.service.append import AppendHandler, Proposed
+from app.service.append import AppendHandler
 from app.service.reads import to_fact
+from app.service.validate import Proposed
 from app.store import streams as store
 from app.store.db import create_pool
 from bench import gen

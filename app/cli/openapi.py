@@ -13,9 +13,7 @@ import typer
 
 
 def openapi(
-    out: Annotated[
-        Path | None, typer.Option(help="default: openapi.yaml at the root")
-    ] = None,
+    out: Annotated[Path | None, typer.Option(help="default: openapi.yaml at the root")] = None,
 ) -> None:
     """Write the OpenAPI document the service serves."""
     from app.web.app import create_app

@@ -31,11 +31,11 @@ from app.ops.analyze import analyze_tables
 from app.ops.gc import collect_batch, collector_between_batches
 from app.ops.policy_pack import Packed, pack_policy, unpack_policy
 from app.ops.rebuild_chunk import MODELS, Rebuilt, write_chunk
-from app.ops.rebuild_shards import Bounds, Shards, range_condition, shard_bounds
+from app.ops.rebuild_shards import Shards
 from app.projections.projector import projector
 from app.service.reads import to_fact
 from app.store import streams as store
-from app.store.bulk import delete_orphans
+from app.store.bulk import Bounds, delete_orphans, range_condition, shard_bounds
 from app.store.streams import StoredEvent
 
 CHUNK = 1000  # cases per write transaction, or fewer when they are long:

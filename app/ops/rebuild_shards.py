@@ -18,9 +18,7 @@ import queue
 from collections.abc import Callable
 from typing import Any
 
-from app.store.bulk import Bounds, range_condition, shard_bounds
-
-__all__ = ["Bounds", "Shards", "range_condition", "shard_bounds"]
+from app.store.bulk import Bounds
 
 _POLL_SECONDS = 0.2
 

@@ -34,7 +34,6 @@ from app.service.idempotency import (
     replay_of_earlier_append,
 )
 from app.service.keys import Principal
-from app.service.reads import to_fact
 from app.service.refusals import (
     keep_refused_claim,
     keeps_claim,
@@ -47,7 +46,6 @@ from app.service.validate import Proposed, Validated, validate
 from app.store import appends, providers
 from app.store import streams as store
 
-__all__ = ["AppendHandler", "Appended", "Proposed", "Validated", "to_fact", "validate"]
 PROVIDER_EVENT_TYPES = frozenset({"PBAMilestoneReached"})
 
 

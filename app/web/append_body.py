@@ -18,7 +18,7 @@ import orjson
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from app.service.append import Proposed
+from app.service.validate import Proposed
 from app.web.plain import located
 from app.web.problems import Problem
 

@@ -15,9 +15,9 @@ from app.ops.analyze import ANALYZED
 from app.ops.bulk_import import import_file
 from app.ops.policy_pack import pack_policy, unpack_policy
 from app.ops.rebuild import rebuild
-from app.ops.rebuild_shards import range_condition, shard_bounds
 from app.ops.sample import write_export
 from app.ops.workers import import_in_workers
+from app.store.bulk import range_condition, shard_bounds
 from app.store.db import create_pool
 
 # reltuples is -1 until a table is first analyzed (or vacuumed); ANALYZE of a small table
@@ -151,8 +151,9 @@ async def test_a_batch_decided_behind_one_that_lost_a_race_is_decided_again(
     from app.ops.import_batch import decide_batch
     from app.ops.sample import case_events
     from app.ops.verify import verify_all
-    from app.service.append import AppendHandler, Proposed
+    from app.service.append import AppendHandler
     from app.service.keys import Principal
+    from app.service.validate import Proposed
     from app.store.streams import read_stream
     from tests.integration.test_operations import _line
 

@@ -22,11 +22,12 @@ from app.ops.import_batch import decide_batch
 from app.ops.rebuild import rebuild
 from app.ops.sample import case_events, write_export
 from app.ops.verify import BrokenCase, verify_all
-from app.service.append import AppendHandler, Proposed
+from app.service.append import AppendHandler
 from app.service.case_keys import CaseKeys
 from app.service.keys import Principal
 from app.service.master_key_file import master_key_of
 from app.service.reads import case_state
+from app.service.validate import Proposed
 from app.settings import Settings
 from app.store.db import connect, create_pool
 from app.store.streams import EVENT_COLUMNS, StoredEvent, read_stream

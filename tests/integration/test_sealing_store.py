@@ -13,10 +13,11 @@ from app.domain.data_keys import AesGcmMasterKey
 from app.domain.policy import DEFAULT_POLICY
 from app.domain.sealing import DESTROYED
 from app.service import reads
-from app.service.append import AppendHandler, Proposed
+from app.service.append import AppendHandler
 from app.service.case_keys import CaseKeys
 from app.service.errors import ServiceError
 from app.service.keys import Principal
+from app.service.validate import Proposed
 from app.store import data_keys
 from app.store import streams as store
 

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,7 +22,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from app.settings import REPO_ROOT, Settings
 from tests.integration.events_fixtures import (
@@ -34,6 +31,7 @@ from tests.integration.events_fixtures import (
     ev,
     paid,
 )
+from tests.security.live import serving
 
 # Each run writes here (git-ignored); docs/screenshots/ keeps a copy from a run.
 SCREENSHOT = REPO_ROOT / ".data" / "screenshots" / "auditor-timeline.png"
@@ -285,20 +283,8 @@ def live_server(database_url: str) -> Iterator[tuple[str, SignedInBrowser]]:
     from app.web.app import create_app
 
     wrapper = SignedInBrowser(create_app(Settings(database_url=database_url), database_url=database_url))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(wrapper, log_config=None, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the test server did not start"
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}", wrapper
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(wrapper) as base:
+        yield base, wrapper
 
 
 def _run_chromium(binary: str, *args: str) -> str:

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import uvicorn
@@ -21,11 +22,8 @@ from app.settings import REPO_ROOT, Settings
 
 
 @contextmanager
-def live_server(database_url: str) -> Iterator[str]:
-    """The base URL of the app served on 127.0.0.1 until the block ends."""
-    from app.web.app import create_app
-
-    app = create_app(Settings(database_url=database_url), database_url=database_url)
+def serving(app: Any) -> Iterator[str]:
+    """The base URL of an ASGI app served by uvicorn on 127.0.0.1 until the block ends."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(app, log_config=None, log_level="warning", lifespan="on")
@@ -42,6 +40,15 @@ def live_server(database_url: str) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextmanager
+def live_server(database_url: str) -> Iterator[str]:
+    """The base URL of the app served on 127.0.0.1 until the block ends."""
+    from app.web.app import create_app
+
+    with serving(create_app(Settings(database_url=database_url), database_url=database_url)) as url:
+        yield url
 
 
 @contextmanager

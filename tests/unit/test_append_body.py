@@ -8,7 +8,7 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from app.service.append import Proposed
+from app.service.validate import Proposed
 from app.web.routes.events import AppendIn, proposed_of
 
 OPENED = {"type": "CaseOpened", "data": {"opened_on": "2024-01-02"}}

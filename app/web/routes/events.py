@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.service.append import Proposed
 from app.service.keys import Principal
+from app.service.validate import Proposed
 from app.store import stream_pages
 from app.store import streams as store
 from app.web.append_body import AppendIn, is_json_media, proposed_of, validated
