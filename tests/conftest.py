@@ -37,6 +37,9 @@ os.environ.setdefault("CASELEDGER_MASTER_KEY_FILE", os.path.join(_MASTER_KEY_DIR
 if not os.path.exists(os.environ["CASELEDGER_MASTER_KEY_FILE"]):
     create_master_key_file(Path(os.environ["CASELEDGER_MASTER_KEY_FILE"]))
 
+# The browser fixtures (`live_server`) for the UI tests of any folder.
+pytest_plugins = ["tests.browser"]
+
 
 def _server_url() -> str:
     configured = os.environ.get("TEST_DATABASE_URL")

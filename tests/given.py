@@ -1,23 +1,19 @@
-"""Given/when/then helpers for the pure rules: build recorded facts from plain payloads."""
+"""Given/when/then helpers for the pure rules: record events as facts and fold them.
+
+The events themselves come from `tests.builders`, the one module of event builders."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID, uuid4
 
 from app.domain.facts import Fact
-from app.events import parse_event
 from app.events.types import EventData
 
 S = TypeVar("S")
 _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-def event(event_type: str, **data: Any) -> EventData:
-    """A validated event payload, e.g. event("CaseOpened", opened_on="2024-01-02", ...)."""
-    return parse_event(event_type, data)
 
 
 def recorded(*events: EventData, first_version: int = 1, ids: Iterable[UUID] | None = None) -> list[Fact]:

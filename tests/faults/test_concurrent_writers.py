@@ -19,7 +19,7 @@ import httpx
 
 from app.domain.policy import DEFAULT_POLICY
 from faults.common import Ledger, check_store, read_model_drift
-from tests.integration.events_fixtures import authorization, case_opened, employment_started
+from tests.builders import authorization, case_opened, employment_started
 
 WRITERS = 50
 PROBLEM = "application/problem+json"

@@ -31,7 +31,7 @@ from app.store.db import connect
 from app.store.migrations import upgrade_to_head
 from faults.common import Ledger, check_store, read_model_drift
 from faults.pgcontrol import PrivatePostgres
-from tests.integration.events_fixtures import authorization, case_opened
+from tests.builders import authorization, case_opened
 
 CLIENTS = 8
 PROBLEM = "application/problem+json"

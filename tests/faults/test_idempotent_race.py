@@ -24,8 +24,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.conftest import Api, make_api
-from tests.integration.events_fixtures import (
+from tests.builders import (
     authorization,
     case_opened,
     milestone_authorization,
@@ -33,6 +32,7 @@ from tests.integration.events_fixtures import (
     plan_signed,
     with_id,
 )
+from tests.conftest import Api, make_api
 
 CLIENTS = 8
 # 50 rounds per case in the suite (a few seconds); CASELEDGER_RACE_ROUNDS=500 for a long soak.

@@ -23,7 +23,7 @@ import pytest
 
 from app.domain.case import FOLD_VERSION
 from app.store import appends
-from tests.integration.events_fixtures import authorization, case_opened, with_id
+from tests.builders import authorization, case_opened, with_id
 
 PROBLEM = "application/problem+json"
 

@@ -12,7 +12,7 @@ import pytest
 
 from app.domain.access_records import GENESIS, AccessRecord, access_hash
 from app.service.keys import hash_key
-from tests.integration.events_fixtures import case_opened, employment_started
+from tests.builders import case_opened, employment_started
 
 READS = (
     "/cases/{case_id}/events",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.events_fixtures import case_opened
+from tests.builders import case_opened
 
 
 async def test_admin_creates_a_provider_key_that_works_and_revokes_it(api, case_id):

@@ -13,7 +13,7 @@ import pytest
 from app.domain.hashing import GENESIS
 from app.store.appends import HEAD_MOVED_SQLSTATE, AppendCall
 from app.store.queries import load_sql
-from tests.integration.events_fixtures import case_opened
+from tests.builders import case_opened
 
 
 def _call(case_id: str, expected_version: int) -> AppendCall:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from tests.integration.events_fixtures import (
+from tests.builders import (
     authorization,
     case_opened,
     employment_started,

@@ -155,14 +155,14 @@ async def test_a_batch_decided_behind_one_that_lost_a_race_is_decided_again(
     from app.service.keys import Principal
     from app.service.validate import Proposed
     from app.store.streams import read_stream
-    from tests.integration.test_operations import _line
+    from tests.builders import import_line
 
     _, pool = fresh
     events = case_events(8)
-    (tmp_path / "opened.ndjson").write_bytes(_line("ahead-1", events[0]) + b"\n")
+    (tmp_path / "opened.ndjson").write_bytes(import_line("ahead-1", events[0]) + b"\n")
     await import_file(pool, tmp_path / "opened.ndjson", policy=DEFAULT_POLICY)
     rest = tmp_path / "rest.ndjson"
-    rest.write_bytes(b"\n".join(_line("ahead-1", e) for e in events[1:4]) + b"\n")
+    rest.write_bytes(b"\n".join(import_line("ahead-1", e) for e in events[1:4]) + b"\n")
     handler, calls = AppendHandler(pool, DEFAULT_POLICY), []
 
     async def decide_then_lose_the_race(*args: Any, **kwargs: Any) -> Any:

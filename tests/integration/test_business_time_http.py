@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.events_fixtures import (
+from tests.builders import (
     authorization,
     case_closed,
     employment_ended,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from tests.integration.events_fixtures import case_opened, employment_started, ipe_amended
+from tests.builders import case_opened, employment_started, ipe_amended
 
 # Spelled as a client spells them: raw JSON text, not Python's re-encoding.
 AWKWARD_METADATA = (

@@ -10,8 +10,8 @@ import asyncpg
 from app.domain.policy import DEFAULT_POLICY
 from app.service.checkpoint_signer import interval_signer
 from app.settings import Settings
+from tests.builders import case_opened
 from tests.conftest import make_api
-from tests.integration.events_fixtures import case_opened
 
 
 def _names(folder: Path) -> list[str]:

@@ -29,8 +29,8 @@ from app.ops.verify_checkpoints import CheckpointReport, verify_checkpoints
 from app.service.checkpoint_keys import load_verifier_key_file
 from app.service.checkpointing import Signer
 from app.store.streams import StoredEvent, read_stream
+from tests.builders import authorization, case_opened, employment_started, paid
 from tests.conftest import Api, make_api
-from tests.integration.events_fixtures import authorization, case_opened, employment_started, paid
 
 ORIGIN = "caseledger.test/ledger"
 

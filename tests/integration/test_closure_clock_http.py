@@ -13,8 +13,7 @@ import httpx
 import pytest
 
 from app.store.db import create_pool
-from tests.conftest import make_api
-from tests.integration.events_fixtures import (
+from tests.builders import (
     authorization,
     cancelled,
     case_closed,
@@ -27,6 +26,7 @@ from tests.integration.events_fixtures import (
     paid,
     retracted,
 )
+from tests.conftest import make_api
 
 # --- helpers -------------------------------------------------------------------------------------
 

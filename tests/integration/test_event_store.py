@@ -12,7 +12,7 @@ import pytest
 from app.domain.hashing import GENESIS, event_hash
 from app.store import appends
 from app.store import streams as store
-from tests.integration.events_fixtures import case_opened, employment_started
+from tests.builders import case_opened, employment_started
 
 
 async def test_database_refuses_update_delete_and_truncate_of_events(api, owner_pool, case_id):

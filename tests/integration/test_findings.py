@@ -12,7 +12,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-import orjson
 import pytest
 
 from app.domain.policy import DEFAULT_POLICY
@@ -24,8 +23,9 @@ from app.store.db import create_pool
 from app.store.privileges import app_role_url
 from app.web.routes import findings as findings_routes
 from app.web.ui.findings_page import case_findings_link
+from tests.browser import Elements, chromium_binary, run_chromium
+from tests.builders import import_line
 from tests.conftest import Api
-from tests.integration.test_ui import _chromium, _Elements, _run_chromium, live_server  # noqa: F401
 
 
 async def desk_api(database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Api]:
@@ -46,9 +46,9 @@ async def desk_api(database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Api]:
 
 
 def _line(case_id: str, event: dict[str, Any]) -> tuple[str, bytes]:
+    """An export line of a legacy system, with the event id it was given."""
     event_id = str(uuid.uuid4())
-    line = {"case_id": case_id, "event_id": event_id, **event, "metadata": {"source": "legacy"}}
-    return event_id, orjson.dumps(line)
+    return event_id, import_line(case_id, event, event_id, source="legacy")
 
 
 def _with(event: dict[str, Any], **data: Any) -> dict[str, Any]:
@@ -146,10 +146,10 @@ async def test_the_same_seed_draws_the_same_sample(fresh: tuple[str, asyncpg.Poo
 async def test_the_findings_page_in_headless_chromium(
     database_url: str,
     api: Api,
-    live_server: Any,  # noqa: F811  (the fixture of test_ui)
+    live_server: Any,  # the fixture of tests.browser
     tmp_path: Path,
 ) -> None:
-    binary = _chromium()
+    binary = chromium_binary()
     if binary is None:
         pytest.skip("no chromium binary found (apt-get install chromium, or set CHROMIUM_BIN)")
     base, browser = live_server
@@ -169,14 +169,14 @@ async def test_the_findings_page_in_headless_chromium(
         signed = await client.post("/ui/sign-in", data={"key": api.keys["auditor"]})
         browser.cookie = f"caseledger_session={signed.cookies['caseledger_session']}".encode()
 
-    dom = _Elements()
-    dom.feed(_run_chromium(binary, "--dump-dom", f"{base}/ui/findings"))
+    dom = Elements()
+    dom.feed(run_chromium(binary, "--dump-dom", f"{base}/ui/findings"))
     rules = {a["data-rule"] for _, a in dom.found if "data-rule" in a}
     for rule in ("pes_category_not_on_ipe", "milestone_already_earned", "not_eligible_for_closure"):
         assert rule in rules
-    one = _Elements()
+    one = Elements()
     one.feed(
-        _run_chromium(
+        run_chromium(
             binary, "--dump-dom", f"{base}/ui/findings?rule=pes_category_not_on_ipe&case_id={tag}-IPE"
         )
     )

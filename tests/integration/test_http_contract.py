@@ -16,8 +16,7 @@ import pytest
 from app.service import keys as auth
 from app.service.keys import create_key, revoke_key
 from app.store.migrations import head_revision
-from tests.conftest import make_api
-from tests.integration.events_fixtures import (
+from tests.builders import (
     authorization,
     case_opened,
     employment_started,
@@ -25,6 +24,7 @@ from tests.integration.events_fixtures import (
     paid,
     with_id,
 )
+from tests.conftest import make_api
 
 PROBLEM = "application/problem+json"
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.events_fixtures import (
+from tests.builders import (
     case_opened,
     employment_ended,
     employment_started,

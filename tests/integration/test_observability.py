@@ -17,8 +17,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.observability.logs import JsonFormatter, configure_logging
+from tests.builders import case_opened, employment_started
 from tests.conftest import Api, make_api
-from tests.integration.events_fixtures import case_opened, employment_started
 
 TEMPLATE = "/cases/{case_id}/events"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]

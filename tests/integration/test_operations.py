@@ -31,33 +31,23 @@ from app.service.validate import Proposed
 from app.settings import Settings
 from app.store.db import connect, create_pool
 from app.store.streams import EVENT_COLUMNS, StoredEvent, read_stream
+from tests.builders import import_line
 from tests.conftest import make_api
-
-
-def _line(case_id: str, event: dict[str, Any], event_id: str | None = None) -> bytes:
-    return orjson.dumps(
-        {
-            "case_id": case_id,
-            "event_id": event_id or str(uuid.uuid4()),
-            **event,
-            "metadata": {"source": "qe2-export"},
-        }
-    )
 
 
 def _export_with_problems() -> tuple[list[bytes], dict[int, str]]:
     """Four cases, interleaved so each spans several batches; and the lines to be refused."""
-    a = [_line("imp-A", e) for e in case_events(1)]
+    a = [import_line("imp-A", e) for e in case_events(1)]
     b_events = case_events(2)
     two_signatures = {
         "type": "PBAMilestoneReached",
         "data": {**b_events[3]["data"], "signed_by": ["consumer", "provider"]},
     }
-    b = [_line("imp-B", e) for e in b_events[:3]] + [_line("imp-B", two_signatures)]
-    b += [_line("imp-B", e) for e in b_events[3:]]
+    b = [import_line("imp-B", e) for e in b_events[:3]] + [import_line("imp-B", two_signatures)]
+    b += [import_line("imp-B", e) for e in b_events[3:]]
     paid_id = orjson.loads(b[9])["event_id"]  # the post-employment payment
     b.append(
-        _line(
+        import_line(
             "imp-B",
             {
                 "type": "EventRetracted",
@@ -66,8 +56,8 @@ def _export_with_problems() -> tuple[list[bytes], dict[int, str]]:
         )
     )
     c = [
-        _line("imp-C", case_events(3)[0]),
-        _line(
+        import_line("imp-C", case_events(3)[0]),
+        import_line(
             "imp-C",
             {
                 "type": "EmploymentStarted",
@@ -75,12 +65,12 @@ def _export_with_problems() -> tuple[list[bytes], dict[int, str]]:
             },
         ),
         b'{"case_id": "imp-C", "event_id": oops',
-        _line("imp-C", case_events(3)[5]),
+        import_line("imp-C", case_events(3)[5]),
     ]
     d = [
-        _line("imp-D", case_events(4)[5]),
-        _line("imp-D", case_events(4)[0]),
-        _line("imp-D", case_events(4)[5]),
+        import_line("imp-D", case_events(4)[5]),
+        import_line("imp-D", case_events(4)[0]),
+        import_line("imp-D", case_events(4)[5]),
     ]
     lines, expected = [], {}
     for i in range(max(map(len, (a, b, c, d)))):
@@ -198,7 +188,7 @@ async def test_a_known_event_id_with_other_content_is_an_idempotency_conflict(
     _, pool = fresh
     opened_id, reused = str(uuid.uuid4()), str(uuid.uuid4())
     first = tmp_path / "first.ndjson"
-    first.write_bytes(_line("idem-1", case_events(5)[0], opened_id) + b"\n")
+    first.write_bytes(import_line("idem-1", case_events(5)[0], opened_id) + b"\n")
     assert (await import_file(pool, first, policy=DEFAULT_POLICY)).appended == 1
 
     opened_elsewhere = {
@@ -209,10 +199,10 @@ async def test_a_known_event_id_with_other_content_is_an_idempotency_conflict(
     second.write_bytes(
         b"\n".join(
             [
-                _line("idem-1", opened_elsewhere, opened_id),  # stored id, other content
-                _line("idem-1", case_events(5)[0], opened_id),  # stored id, same content
-                _line("idem-2", case_events(6)[0], reused),  # new id ...
-                _line("idem-3", case_events(7)[0], reused),  # ... used again for another case
+                import_line("idem-1", opened_elsewhere, opened_id),  # stored id, other content
+                import_line("idem-1", case_events(5)[0], opened_id),  # stored id, same content
+                import_line("idem-2", case_events(6)[0], reused),  # new id ...
+                import_line("idem-3", case_events(7)[0], reused),  # ... used again for another case
             ]
         )
     )
@@ -231,8 +221,8 @@ async def test_a_case_written_by_the_api_meanwhile_makes_the_batch_decide_again(
 ) -> None:
     _, pool = fresh
     opened, job = tmp_path / "opened.ndjson", tmp_path / "job.ndjson"
-    opened.write_bytes(_line("race-1", case_events(8)[0]))
-    job.write_bytes(_line("race-1", case_events(8)[5]))
+    opened.write_bytes(import_line("race-1", case_events(8)[0]))
+    job.write_bytes(import_line("race-1", case_events(8)[5]))
     await import_file(pool, opened, policy=DEFAULT_POLICY)
     handler, calls = AppendHandler(pool, DEFAULT_POLICY), []
 
@@ -265,12 +255,12 @@ async def test_a_line_postgresql_cannot_store_or_the_rules_cannot_handle_costs_o
     export.write_bytes(
         b"\n".join(
             [
-                _line("rough-1", case_events(9)[0]),
-                _line("rough-1", nul),  # the rules accept it; PostgreSQL could not store it
-                _line("rough-1", case_events(9)[1]),  # PBAOpened: the rules crash on it (below)
-                _line("rough-1", case_events(9)[5]),
-                _line("rough-2", case_events(10)[0]),  # its read models cannot be computed (below)
-                _line("rough-3", case_events(11)[0]),
+                import_line("rough-1", case_events(9)[0]),
+                import_line("rough-1", nul),  # the rules accept it; PostgreSQL could not store it
+                import_line("rough-1", case_events(9)[1]),  # PBAOpened: the rules crash on it (below)
+                import_line("rough-1", case_events(9)[5]),
+                import_line("rough-2", case_events(10)[0]),  # its read models cannot be computed (below)
+                import_line("rough-3", case_events(11)[0]),
             ]
         )
     )

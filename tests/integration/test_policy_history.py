@@ -22,7 +22,7 @@ from app.service.history import case_history
 from app.service.policy import PolicyCache, verify_chain
 from app.service.reads import to_fact
 from app.store import streams
-from tests.integration.events_fixtures import (
+from tests.builders import (
     case_opened,
     employment_started,
     job_hire,

@@ -27,6 +27,7 @@ from app.projections.ledger import ledger_rows
 from app.service.reads import case_state, to_fact
 from app.store import streams as store
 from app.store.db import create_pool
+from tests import builders as b
 from tests.conftest import Api, make_api
 
 _DAY0 = date(2024, 1, 1)
@@ -39,64 +40,28 @@ categories = st.sampled_from(["job_coaching", "job_placement", "transportation"]
 milestones = st.sampled_from(["placement_plan_signed", "job_hire", "successful_placement"])
 
 
-def _ev(event_type: str, **data: Any) -> dict[str, Any]:
-    return {"type": event_type, "data": {k: v for k, v in data.items() if v is not None}}
-
-
 def _claim(pba: str, milestone: str, on: str, flawed: bool) -> dict[str, Any]:
-    evidence: dict[str, Any] = {
-        "placement_plan_signed": {
-            "signed_by": ["consumer", "provider", "vr_staff"],
-            "face_to_face": not flawed,
-        },
-        "job_hire": {
-            "job_id": "J1",
-            "first_paid_shift_on": on,
-            "placement_type": "individual",
-            "provider_is_employer": flawed,
-            "job_source": "pba",
-        },
-        "successful_placement": {},
-    }[milestone]
-    return _ev(
-        "PBAMilestoneReached",
-        pba_id=pba,
-        milestone=milestone,
-        reached_on=on,
-        authorization_id=f"M-{pba}-{milestone[:4]}",
-        **evidence,
-    )
+    """A provider's claim; `flawed` breaks its evidence (no face-to-face meeting, own hire)."""
+    auth = f"M-{pba}-{milestone[:4]}"
+    if milestone == "placement_plan_signed":
+        return b.plan_signed(pba, auth, on, face_to_face=not flawed)
+    if milestone == "job_hire":
+        return b.job_hire(pba, auth, on, job_id="J1", provider_is_employer=flawed)
+    return b.successful_placement(pba, auth, on)
 
 
 def _pba_opened(pba: str, on: str) -> list[dict[str, Any]]:
     """A PBA with its three milestones pre-authorized, as VR staff would set it up."""
-    return [_ev("PBAOpened", pba_id=pba, provider_id="prov-1", opened_on=on)] + [
-        _ev(
-            "AuthorizationIssued",
-            authorization_id=f"M-{pba}-{m[:4]}",
-            provider_id="prov-1",
-            service_category="job_placement",
-            start_date=on,
-            end_date=on,
-            amount="1000.00",
-            pba_id=pba,
-            milestone=m,
-        )
+    return [b.pba_opened(pba, "prov-1", on)] + [
+        b.milestone_authorization(f"M-{pba}-{m[:4]}", pba, m, provider="prov-1", start=on, end=on)
         for m in ("placement_plan_signed", "job_hire", "successful_placement")
     ]
 
 
 def _job(job: str, on: str, temporary: bool, continues: str | None) -> dict[str, Any]:
-    return _ev(
-        "EmploymentStarted",
-        job_id=job,
-        start_date=on,
-        employer="Acme",
-        soc_code="35-2014",
-        hours_per_week=30,
-        hourly_wage="15.50",
-        temporary=temporary,
-        continuous_with_job_id=continues if continues != job else None,
+    continuous = continues if continues != job else None
+    return b.employment_started(
+        job, on, employer="Acme", temporary=temporary, continuous_with_job_id=continuous
     )
 
 
@@ -106,37 +71,20 @@ step = st.one_of(
     st.tuples(jobs, st.booleans(), st.sampled_from([None, "J1", "J2"])).map(
         lambda t: lambda on: [_job(*t[:1], on, *t[1:])]
     ),
-    jobs.map(lambda j: lambda on: [_ev("EmploymentEnded", job_id=j, end_date=on, reason="laid off")]),
+    jobs.map(lambda j: lambda on: [b.employment_ended(j, on)]),
     st.tuples(auths, st.booleans(), categories).map(
         lambda t: (
             lambda on: [
-                _ev(
-                    "AuthorizationIssued",
-                    authorization_id=t[0],
-                    provider_id="prov-2",
-                    service_category=t[2],
-                    start_date=on,
-                    end_date=on,
-                    amount="200.00",
-                    post_employment=t[1],
+                b.authorization(
+                    t[0], on, on, provider="prov-2", category=t[2], amount="200.00", post_employment=t[1]
                 )
             ]
         )
     ),
     st.tuples(st.one_of(auths, st.sampled_from(["M-P1-plac", "M-P1-job_", "M-P2-plac"])), st.booleans()).map(
-        lambda t: (
-            lambda on: [
-                _ev(
-                    "AuthorizationPaid",
-                    authorization_id=t[0],
-                    payment_date=on,
-                    amount="200.00",
-                    paid_in_full=t[1],
-                )
-            ]
-        )
+        lambda t: lambda on: [b.paid(t[0], on, "200.00", in_full=t[1])]
     ),
-    auths.map(lambda a: lambda on: [_ev("AuthorizationCancelled", authorization_id=a, cancelled_on=on)]),
+    auths.map(lambda a: lambda on: [b.cancelled(a, on)]),
     pbas.map(lambda p: lambda on: _pba_opened(p, on)),
     pbas.map(
         lambda p: (
@@ -148,12 +96,12 @@ step = st.one_of(
         )
     ),
     st.tuples(pbas, milestones, st.booleans()).map(lambda t: lambda on: [_claim(t[0], t[1], on, t[2])]),
-    pbas.map(lambda p: lambda on: [_ev("PBAEnded", pba_id=p, ended_on=on, reason="significant_amendment")]),
-    categories.map(lambda c: lambda on: [_ev("IPEAmended", amended_on=on, service_categories_added=[c])]),
-    st.just(lambda on: [_ev("M4Ended", end_date=on)]),
-    st.just(lambda on: [_ev("EmploymentFollowUpCancelled", cancelled_on=on, reason="needs training")]),
+    pbas.map(lambda p: lambda on: [b.pba_ended(p, on)]),
+    categories.map(lambda c: lambda on: [b.ipe_amended(on, added=(c,))]),
+    st.just(lambda on: [b.m4_ended(on)]),
+    st.just(lambda on: [b.follow_up_cancelled(on, reason="needs training")]),
     st.sampled_from(["successful"] * 5 + ["unsuccessful"]).map(
-        lambda o: lambda on: [_ev("CaseClosed", closed_on=on, outcome=o)]
+        lambda o: lambda on: [b.case_closed(on, outcome=o)]
     ),
     st.integers(0, 40).map(lambda k: lambda on: [("retract", k)]),
 )
@@ -187,16 +135,11 @@ async def test_live_read_models_are_the_fold_of_the_log_and_what_rebuild_writes(
 ) -> None:
     api, pool = own_api
     case_id, sent = f"prop-{uuid.uuid4().hex[:12]}", []
-    opened = _ev(
-        "CaseOpened",
-        opened_on="2024-01-01",
-        supported_employment=supported_employment,
-        ipe_service_categories=["job_coaching"],
-    )
+    opened = b.case_opened("2024-01-01", se=supported_employment)
     days = [(_DAY0 + timedelta(days=7 * i)).isoformat() for i in range(len(steps))]
     for proposal in [opened, *(e for on, make in zip(days, steps, strict=True) for e in make(on))]:
         if isinstance(proposal, tuple):  # a retraction of the k-th event sent so far
-            proposal = _ev("EventRetracted", retracted_event_id=sent[proposal[1] % len(sent)], reason="error")
+            proposal = b.retracted(sent[proposal[1] % len(sent)], reason="error")
         event_id = str(uuid.uuid4())
         await api.append(case_id, {**proposal, "event_id": event_id})
         sent.append(event_id)

@@ -10,8 +10,8 @@ import pytest
 from app.settings import Settings
 from app.web.middleware import RequestObservability
 from app.web.routes import events
+from tests.builders import case_opened, employment_started
 from tests.conftest import Api
-from tests.integration.events_fixtures import case_opened, employment_started
 
 
 def test_the_middleware_is_added_the_documented_way_and_the_hot_paths_are_plain_routes() -> None:

@@ -10,56 +10,29 @@ no key ever appears in a URL.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from html.parser import HTMLParser
 from typing import Any
 
 import httpx
 import pytest
 
-from app.settings import REPO_ROOT, Settings
-from tests.integration.events_fixtures import (
+from app.settings import REPO_ROOT
+from tests.browser import Elements, chromium_binary, run_chromium
+from tests.builders import (
     authorization,
     case_opened,
     employment_started,
     ev,
+    milestone_authorization,
+    milestone_reached,
     paid,
 )
-from tests.security.live import serving
 
 # Each run writes here (git-ignored); docs/screenshots/ keeps a copy from a run.
 SCREENSHOT = REPO_ROOT / ".data" / "screenshots" / "auditor-timeline.png"
 AS_OF = "2024-09-15"
 HOSTILE = "<script>alert(1)</script>"
-
-
-def _pba_auth(auth_id: str, start: str, end: str, milestone: str, amount: str) -> dict[str, Any]:
-    return authorization(
-        auth_id,
-        start,
-        end,
-        category="job_placement",
-        amount=amount,
-        pba_id="pba-1",
-        milestone=milestone,
-    )
-
-
-def _milestone(milestone: str, on: str, auth_id: str, **evidence: Any) -> dict[str, Any]:
-    return ev(
-        "PBAMilestoneReached",
-        pba_id="pba-1",
-        milestone=milestone,
-        reached_on=on,
-        authorization_id=auth_id,
-        **evidence,
-    )
 
 
 async def _rich_case(api: Any, case_id: str) -> str:
@@ -70,8 +43,17 @@ async def _rich_case(api: Any, case_id: str) -> str:
         [
             case_opened("2024-01-02", categories=("job_coaching", "job_placement")),
             ev("PBAOpened", pba_id="pba-1", provider_id="prov-1", opened_on="2024-01-10"),
-            _pba_auth("auth-plan", "2024-01-10", "2024-02-29", "placement_plan_signed", "1000.00"),
-            _milestone(
+            milestone_authorization(
+                "auth-plan",
+                "pba-1",
+                "placement_plan_signed",
+                provider="prov-1",
+                start="2024-01-10",
+                end="2024-02-29",
+                amount="1000.00",
+            ),
+            milestone_reached(
+                "pba-1",
                 "placement_plan_signed",
                 "2024-01-24",
                 "auth-plan",
@@ -79,9 +61,18 @@ async def _rich_case(api: Any, case_id: str) -> str:
                 face_to_face=True,
             ),
             paid("auth-plan", "2024-02-07", "1000.00"),
-            _pba_auth("auth-hire", "2024-01-24", "2024-03-29", "job_hire", "1300.00"),
+            milestone_authorization(
+                "auth-hire",
+                "pba-1",
+                "job_hire",
+                provider="prov-1",
+                start="2024-01-24",
+                end="2024-03-29",
+                amount="1300.00",
+            ),
             employment_started("j1", "2024-02-12"),
-            _milestone(
+            milestone_reached(
+                "pba-1",
                 "job_hire",
                 "2024-02-16",
                 "auth-hire",
@@ -117,8 +108,16 @@ async def _rich_case(api: Any, case_id: str) -> str:
                 post_employment=True,
             ),
             paid("pes-1", "2024-05-20", "250.00"),
-            _pba_auth("auth-sp", "2024-05-01", "2024-12-31", "successful_placement", "1500.00"),
-            _milestone("successful_placement", "2024-08-20", "auth-sp"),
+            milestone_authorization(
+                "auth-sp",
+                "pba-1",
+                "successful_placement",
+                provider="prov-1",
+                start="2024-05-01",
+                end="2024-12-31",
+                amount="1500.00",
+            ),
+            milestone_reached("pba-1", "successful_placement", "2024-08-20", "auth-sp"),
             ev("CaseClosed", closed_on="2024-08-30", outcome="successful"),
             paid("auth-sp", "2024-09-10", "1500.00"),
         ],
@@ -255,82 +254,8 @@ async def test_known_at_shows_the_case_as_it_was_known(api, case_id):
     assert now.text.count('<tr id="v') == 22 and 'data-retracted="yes"' in now.text
 
 
-# --- the browser ---------------------------------------------------------------------------
-
-
-def _chromium() -> str | None:
-    for name in (os.environ.get("CHROMIUM_BIN"), "chromium", "chromium-browser", "google-chrome"):
-        if name and (found := shutil.which(name)):
-            return found
-    return None
-
-
-class SignedInBrowser:
-    """Test-only ASGI wrapper: adds the sign-in cookie to requests that carry none."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.cookie: bytes | None = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and self.cookie and not any(k == b"cookie" for k, _ in scope["headers"]):
-            scope = {**scope, "headers": [*scope["headers"], (b"cookie", self.cookie)]}
-        await self.app(scope, receive, send)
-
-
-@pytest.fixture(scope="module")
-def live_server(database_url: str) -> Iterator[tuple[str, SignedInBrowser]]:
-    from app.web.app import create_app
-
-    wrapper = SignedInBrowser(create_app(Settings(database_url=database_url), database_url=database_url))
-    with serving(wrapper) as base:
-        yield base, wrapper
-
-
-def _run_chromium(binary: str, *args: str) -> str:
-    with tempfile.TemporaryDirectory(prefix="caseledger-chromium-") as profile:
-        done = subprocess.run(
-            [
-                binary,
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--no-default-browser-check",
-                "--hide-scrollbars",
-                "--force-device-scale-factor=1",
-                f"--user-data-dir={profile}",
-                *args,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
-
-
-class _Elements(HTMLParser):
-    """Every element's tag and attributes, in document order."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[tuple[str, dict[str, str]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.found.append((tag, {k: v or "" for k, v in attrs}))
-
-    def having(self, **wanted: str) -> list[dict[str, str]]:
-        return [a for _, a in self.found if all(a.get(k.replace("_", "-")) == v for k, v in wanted.items())]
-
-
 async def test_the_timeline_in_headless_chromium(api, case_id, live_server):
-    binary = _chromium()
+    binary = chromium_binary()
     if binary is None:
         pytest.skip("no chromium binary found (apt-get install chromium, or set CHROMIUM_BIN)")
     base, browser = live_server
@@ -342,12 +267,12 @@ async def test_the_timeline_in_headless_chromium(api, case_id, live_server):
     url = f"{base}/ui/cases/{case_id}?as_of={AS_OF}"
 
     started = time.monotonic()
-    dom = _run_chromium(binary, "--dump-dom", url)
+    dom = run_chromium(binary, "--dump-dom", url)
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    _run_chromium(binary, f"--screenshot={SCREENSHOT}", "--window-size=1400,1900", url)
+    run_chromium(binary, f"--screenshot={SCREENSHOT}", "--window-size=1400,1900", url)
     elapsed = time.monotonic() - started
 
-    page = _Elements()
+    page = Elements()
     page.feed(dom)
     assert len(page.having(data_kind="auth-paid")) == 4  # plan, hire, pes-1, successful placement
     assert len(page.having(data_kind="auth-unpaid")) == 1  # coach-1, partly paid

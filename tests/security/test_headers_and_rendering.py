@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.integration.events_fixtures import case_opened, employment_started, ev
+from tests.builders import case_opened, employment_started, ev
 
 INVISIBLE = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
 

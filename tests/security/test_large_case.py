@@ -30,7 +30,7 @@ import pytest
 
 from app.web.history_page import MAX_PAGE
 from app.web.routes.events import MAX_STREAM_PAGE
-from tests.integration.events_fixtures import case_opened, ev
+from tests.builders import case_opened, ev
 from tests.security.live import server_process
 
 EVENTS = 20_000

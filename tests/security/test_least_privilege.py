@@ -19,7 +19,7 @@ from app.service.keys import create_key, revoke_key
 from app.settings import get_settings
 from app.store.db import connect
 from app.store.privileges import app_role_url
-from tests.integration.events_fixtures import case_opened
+from tests.builders import case_opened
 
 REFUSED = {
     "alter_table": "ALTER TABLE events ADD COLUMN forged text",

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from tests.integration.events_fixtures import authorization, case_opened, ev
+from tests.builders import authorization, case_opened, ev
 
 PLAN_EVIDENCE = {"signed_by": ["consumer", "provider", "vr_staff"], "face_to_face": True}
 

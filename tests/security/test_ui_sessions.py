@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.integration.events_fixtures import case_opened
+from tests.builders import case_opened
 
 SESSION = "caseledger_session"
 

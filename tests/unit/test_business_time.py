@@ -38,7 +38,8 @@ from app.domain.pes_checklist import PesRequest, evaluate_post_employment_servic
 from app.domain.policy import DEFAULT_POLICY
 from app.events import EVENT_TYPES
 from app.events.types import EventData
-from tests.given import event, fold, recorded
+from tests.builders import event
+from tests.given import fold, recorded
 from tests.unit import test_clock_rules as clock_tests
 from tests.unit import test_ledger_rules as ledger_tests
 

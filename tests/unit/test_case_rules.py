@@ -43,7 +43,8 @@ from app.domain.facts import Fact
 from app.domain.ledger import ledger_view, money
 from app.domain.policy import DEFAULT_POLICY
 from app.events.types import EventData
-from tests.given import event, fold, recorded
+from tests.builders import event
+from tests.given import fold, recorded
 from tests.unit import test_clock_rules as clock_tests
 from tests.unit import test_ledger_rules as ledger_tests
 

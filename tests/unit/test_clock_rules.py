@@ -36,7 +36,9 @@ from app.domain.facts import Fact, Refusal
 from app.domain.policy import DEFAULT_POLICY, PolicyTable, policy_version
 from app.events import EVENT_TYPES
 from app.events.types import EventData
-from tests.given import event, fold, recorded
+from tests import builders as b
+from tests.builders import event, typed
+from tests.given import fold, recorded
 
 D = date.fromisoformat
 SNAPSHOT = TypeAdapter(ClockState)
@@ -46,72 +48,45 @@ SNAPSHOT = TypeAdapter(ClockState)
 
 
 def opened(se: bool = False, categories: tuple[str, ...] = ("job_coaching",)) -> EventData:
-    return event(
-        "CaseOpened",
-        opened_on="2025-01-02",
-        supported_employment=se,
-        ipe_service_categories=list(categories),
-    )
+    return typed(b.case_opened("2025-01-02", se=se, categories=categories))
 
 
 def started(job_id: str, on: str, soc: str = "41-2011", **extra: Any) -> EventData:
-    return event(
-        "EmploymentStarted",
-        job_id=job_id,
-        start_date=on,
-        employer="Acme Foods",
-        soc_code=soc,
-        hours_per_week=30,
-        hourly_wage="16.50",
-        **extra,
-    )
+    return typed(b.employment_started(job_id, on, soc=soc, hourly_wage="16.50", **extra))
 
 
 def ended(job_id: str, on: str) -> EventData:
-    return event("EmploymentEnded", job_id=job_id, end_date=on, reason="laid off")
+    return typed(b.employment_ended(job_id, on))
 
 
 def issued(auth: str, end: str, category: str = "job_coaching", **extra: Any) -> EventData:
-    return event(
-        "AuthorizationIssued",
-        authorization_id=auth,
-        provider_id="P1",
-        service_category=category,
-        start_date="2025-01-01",
-        end_date=end,
-        amount="900.00",
-        **extra,
+    return typed(
+        b.authorization(auth, "2025-01-01", end, provider="P1", category=category, amount="900.00", **extra)
     )
 
 
 def paid(auth: str, on: str, full: bool, amount: str = "300.00") -> EventData:
-    return event(
-        "AuthorizationPaid",
-        authorization_id=auth,
-        payment_date=on,
-        amount=amount,
-        paid_in_full=full,
-    )
+    return typed(b.paid(auth, on, amount, in_full=full))
 
 
 def cancelled(auth: str, on: str) -> EventData:
-    return event("AuthorizationCancelled", authorization_id=auth, cancelled_on=on)
+    return typed(b.cancelled(auth, on))
 
 
 def m4_ended(on: str, **extra: Any) -> EventData:
-    return event("M4Ended", end_date=on, **extra)
+    return typed(b.m4_ended(on, **extra))
 
 
 def cancel_ef(on: str) -> EventData:
-    return event("EmploymentFollowUpCancelled", cancelled_on=on, reason="needs retraining")
+    return typed(b.follow_up_cancelled(on, reason="needs retraining"))
 
 
 def amended(on: str, added: tuple[str, ...] = (), **extra: Any) -> EventData:
-    return event("IPEAmended", amended_on=on, service_categories_added=list(added), **extra)
+    return typed(b.ipe_amended(on, added=added, **extra))
 
 
 def closed(on: str, outcome: str = "successful") -> EventData:
-    return event("CaseClosed", closed_on=on, outcome=outcome)
+    return typed(b.case_closed(on, outcome=outcome))
 
 
 @dataclass

@@ -31,7 +31,9 @@ from app.domain.ledger import (
 )
 from app.domain.policy import DEFAULT_POLICY, PolicyTable, policy_version
 from app.events import EventData
-from tests.given import event, fold, recorded
+from tests import builders as b
+from tests.builders import typed
+from tests.given import fold, recorded
 
 PBA = "PBA-1"
 PROVIDER = "CRP-7"
@@ -72,39 +74,37 @@ def clock(status: str = "eligible", eligible_on: date | None = ELIGIBLE_ON) -> C
 
 
 def pba_opened(pba_id: str = PBA, provider: str = PROVIDER, on: Any = OPENED) -> EventData:
-    return event("PBAOpened", pba_id=pba_id, provider_id=provider, opened_on=str(on))
+    return typed(b.pba_opened(pba_id, provider, str(on)))
 
 
 def pba_ended(on: Any, reason: str = "completed", pba_id: str = PBA) -> EventData:
-    return event("PBAEnded", pba_id=pba_id, ended_on=str(on), reason=reason)
+    return typed(b.pba_ended(pba_id, str(on), reason=reason))
 
 
 def milestone_auth(
     auth_id: str, milestone: str, *, pba_id: str = PBA, provider: str = PROVIDER, on: Any = OPENED
 ) -> EventData:
     start = date.fromisoformat(str(on))
-    return event(
-        "AuthorizationIssued",
-        authorization_id=auth_id,
-        provider_id=provider,
-        service_category="job placement",
-        start_date=str(start),
-        end_date=str(start + timedelta(days=365)),
-        amount=RATES[milestone],
-        pba_id=pba_id,
-        milestone=milestone,
+    end = str(start + timedelta(days=365))
+    return typed(
+        b.milestone_authorization(
+            auth_id,
+            pba_id,
+            milestone,
+            provider=provider,
+            start=str(start),
+            end=end,
+            amount=RATES[milestone],
+            category="job placement",
+        )
     )
 
 
 def service_auth(auth_id: str, provider: str = PROVIDER) -> EventData:
-    return event(
-        "AuthorizationIssued",
-        authorization_id=auth_id,
-        provider_id=provider,
-        service_category="job coaching",
-        start_date=OPENED,
-        end_date="2025-12-31",
-        amount="400.00",
+    return typed(
+        b.authorization(
+            auth_id, OPENED, "2025-12-31", provider=provider, category="job coaching", amount="400.00"
+        )
     )
 
 
@@ -116,15 +116,7 @@ def plan_signed(
     signed_by: tuple[str, ...] = ("consumer", "provider", "vr_staff"),
     face_to_face: bool = True,
 ) -> EventData:
-    return event(
-        "PBAMilestoneReached",
-        pba_id=pba_id,
-        milestone="placement_plan_signed",
-        reached_on=str(on),
-        authorization_id=auth,
-        signed_by=list(signed_by),
-        face_to_face=face_to_face,
-    )
+    return typed(b.plan_signed(pba_id, auth, str(on), signed_by=signed_by, face_to_face=face_to_face))
 
 
 def job_hire(
@@ -137,63 +129,45 @@ def job_hire(
     provider_is_employer: bool = False,
     job_source: str = "pba",
 ) -> EventData:
-    return event(
-        "PBAMilestoneReached",
-        pba_id=pba_id,
-        milestone="job_hire",
-        reached_on=str(on),
-        authorization_id=auth,
-        job_id=job,
-        first_paid_shift_on=str(on),
-        placement_type=placement_type,
-        provider_is_employer=provider_is_employer,
-        job_source=job_source,
+    return typed(
+        b.job_hire(
+            pba_id,
+            auth,
+            str(on),
+            job_id=job,
+            placement_type=placement_type,
+            provider_is_employer=provider_is_employer,
+            job_source=job_source,
+        )
     )
 
 
 def successful_placement(on: Any, *, auth: str = "AUTH-PLACE", pba_id: str = PBA) -> EventData:
-    return event(
-        "PBAMilestoneReached",
-        pba_id=pba_id,
-        milestone="successful_placement",
-        reached_on=str(on),
-        authorization_id=auth,
-    )
+    return typed(b.successful_placement(pba_id, auth, str(on)))
 
 
 def job_started(job: str, on: Any, *, temporary: bool = False) -> EventData:
-    return event(
-        "EmploymentStarted",
-        job_id=job,
-        start_date=str(on),
-        employer="Lakeside Bakery",
-        soc_code="35-2014",
-        hours_per_week=30,
-        hourly_wage="16.50",
-        temporary=temporary,
+    return typed(
+        b.employment_started(
+            job, str(on), employer="Lakeside Bakery", hourly_wage="16.50", temporary=temporary
+        )
     )
 
 
 def job_ended(job: str, on: Any) -> EventData:
-    return event("EmploymentEnded", job_id=job, end_date=str(on), reason="laid off")
+    return typed(b.employment_ended(job, str(on)))
 
 
 def job_accepted(job: str, on: Any) -> EventData:
-    return event("IPEAmended", amended_on=str(on), service_categories_added=[], accepts_job_id=job)
+    return typed(b.ipe_amended(str(on), accepts_job_id=job))
 
 
 def paid(auth: str, on: Any, amount: str, *, in_full: bool = True) -> EventData:
-    return event(
-        "AuthorizationPaid",
-        authorization_id=auth,
-        payment_date=str(on),
-        amount=amount,
-        paid_in_full=in_full,
-    )
+    return typed(b.paid(auth, str(on), amount, in_full=in_full))
 
 
 def cancelled(auth: str, on: Any) -> EventData:
-    return event("AuthorizationCancelled", authorization_id=auth, cancelled_on=str(on))
+    return typed(b.cancelled(auth, str(on)))
 
 
 # --- given / when / then ------------------------------------------------------------------
@@ -788,7 +762,7 @@ def test_event_retracted_changes_nothing_in_the_ledger() -> None:
 
     after = evolve_ledger(
         before,
-        recorded(event("EventRetracted", retracted_event_id=given.facts[-1].event_id, reason="typo"))[0],
+        recorded(typed(b.retracted(given.facts[-1].event_id, reason="typo")))[0],
     )
 
     assert after == before

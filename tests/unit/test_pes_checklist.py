@@ -26,7 +26,8 @@ from app.domain.pes_checklist import (
     evaluate_post_employment_service,
 )
 from app.events.types import EventData
-from tests.given import event, fold, recorded
+from tests.builders import event
+from tests.given import fold, recorded
 
 # The policy texts sit beside the repository (../shared/policy/), as in CI's clone.
 POLICY_TEXT = Path(__file__).resolve().parents[3] / "shared" / "policy" / "post-employment-services.txt"

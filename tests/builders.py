@@ -1,12 +1,44 @@
-"""Plain payloads for HTTP tests: one builder per event type, with defaults a case system would send."""
+"""The one module of test event builders: one builder per event type.
+
+Each builder returns the plain payload a case system sends (`{"type", "data"}`),
+with defaults a case system would send; HTTP, import and fault tests post it as
+is, and the pure-rule tests turn it into a validated event with `typed`. A test
+that needs other defaults passes them, so the shape of each event is written
+here once.
+"""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
+
+import orjson
+
+from app.events import parse_event
+from app.events.types import EventData
 
 
 def ev(event_type: str, **data: Any) -> dict[str, Any]:
-    return {"type": event_type, "data": data}
+    """Any event's payload; fields given as None are left out (optional fields)."""
+    return {"type": event_type, "data": {k: v for k, v in data.items() if v is not None}}
+
+
+def event(event_type: str, **data: Any) -> EventData:
+    """A validated event, e.g. event("CaseOpened", opened_on="2024-01-02", ...)."""
+    return parse_event(event_type, data)
+
+
+def typed(payload: dict[str, Any]) -> EventData:
+    """The validated event of a payload, for tests of the pure rules."""
+    return parse_event(payload["type"], payload["data"])
+
+
+def import_line(
+    case_id: str, payload: dict[str, Any], event_id: str | None = None, *, source: str = "qe2-export"
+) -> bytes:
+    """One line of a bulk-import export (JSON Lines), as the state's case system writes it."""
+    line = {"case_id": case_id, "event_id": event_id or str(uuid.uuid4()), **payload}
+    return orjson.dumps({**line, "metadata": {"source": source}})
 
 
 def case_opened(
@@ -16,16 +48,22 @@ def case_opened(
 
 
 def employment_started(
-    job_id: str = "j1", start: str = "2024-02-01", *, soc: str = "35-2014", **extra: Any
+    job_id: str = "j1",
+    start: str = "2024-02-01",
+    *,
+    soc: str = "35-2014",
+    employer: str = "Acme Foods",
+    hourly_wage: str = "15.50",
+    **extra: Any,
 ) -> dict[str, Any]:
     return ev(
         "EmploymentStarted",
         job_id=job_id,
         start_date=start,
-        employer="Acme Foods",
+        employer=employer,
         soc_code=soc,
         hours_per_week=30,
-        hourly_wage="15.50",
+        hourly_wage=hourly_wage,
         **extra,
     )
 
@@ -120,16 +158,29 @@ def milestone_authorization(
     start: str = "2024-01-05",
     end: str = "2024-01-31",
     amount: str = "1000.00",
+    category: str = "job_placement",
 ) -> dict[str, Any]:
     return authorization(
         auth_id,
         start,
         end,
         provider=provider,
-        category="job_placement",
+        category=category,
         amount=amount,
         pba_id=pba_id,
         milestone=milestone,
+    )
+
+
+def milestone_reached(pba_id: str, milestone: str, on: str, auth_id: str, **evidence: Any) -> dict[str, Any]:
+    """A provider's milestone claim with the evidence given (see `plan_signed`, `job_hire`)."""
+    return ev(
+        "PBAMilestoneReached",
+        pba_id=pba_id,
+        milestone=milestone,
+        reached_on=on,
+        authorization_id=auth_id,
+        **evidence,
     )
 
 
@@ -141,15 +192,8 @@ def plan_signed(
     signed_by: tuple[str, ...] = ("consumer", "provider", "vr_staff"),
     face_to_face: bool = True,
 ) -> dict[str, Any]:
-    return ev(
-        "PBAMilestoneReached",
-        pba_id=pba_id,
-        milestone="placement_plan_signed",
-        reached_on=on,
-        authorization_id=auth_id,
-        signed_by=list(signed_by),
-        face_to_face=face_to_face,
-    )
+    evidence = {"signed_by": list(signed_by), "face_to_face": face_to_face}
+    return milestone_reached(pba_id, "placement_plan_signed", on, auth_id, **evidence)
 
 
 def job_hire(
@@ -163,12 +207,11 @@ def job_hire(
     provider_is_employer: bool = False,
     job_source: str = "pba",
 ) -> dict[str, Any]:
-    return ev(
-        "PBAMilestoneReached",
-        pba_id=pba_id,
-        milestone="job_hire",
-        reached_on=on,
-        authorization_id=auth_id,
+    return milestone_reached(
+        pba_id,
+        "job_hire",
+        on,
+        auth_id,
         job_id=job_id,
         first_paid_shift_on=first_paid_shift_on or on,
         placement_type=placement_type,
@@ -178,10 +221,4 @@ def job_hire(
 
 
 def successful_placement(pba_id: str, auth_id: str, on: str) -> dict[str, Any]:
-    return ev(
-        "PBAMilestoneReached",
-        pba_id=pba_id,
-        milestone="successful_placement",
-        reached_on=on,
-        authorization_id=auth_id,
-    )
+    return milestone_reached(pba_id, "successful_placement", on, auth_id)
