@@ -33,6 +33,9 @@ BUSINESS_DATE_FIELDS: Mapping[str, tuple[str, ...]] = {
     "PBAMilestoneReached": ("reached_on",),
     "PBAEnded": ("ended_on",),
     "EventRetracted": (),
+    "LegalHoldPlaced": ("placed_on",),
+    "LegalHoldLifted": ("lifted_on",),
+    "CaseRecordsDestroyed": ("destroyed_on",),
 }
 """Event type -> the data field(s) holding its business date, the first one present wins.
 

@@ -27,7 +27,14 @@ from app.domain.facts import Fact, Refusal
 from app.domain.frozen import quick_init
 from app.domain.ledger import LedgerState, decide_ledger, evolve_ledger, initial_ledger_state
 from app.domain.policy import PolicyTable
-from app.events import EventData, EventRetracted
+from app.domain.retention import (
+    RETENTION_TYPES,
+    RetentionState,
+    decide_retention,
+    destroyed_refusal,
+    evolve_retention,
+)
+from app.events import CaseRecordsDestroyed, EventData, EventRetracted
 
 # Bump when a fold changes meaning or the state's shape: stored snapshots of another
 # fold version are ignored and the stream is replayed instead.
@@ -45,6 +52,8 @@ class CaseState:
     opened: bool = False
     clock: ClockState = field(default_factory=initial_clock_state)
     ledger: LedgerState = field(default_factory=initial_ledger_state)
+    # Legal holds and destruction (app.domain.retention); a snapshot from before it has none.
+    retention: RetentionState = field(default_factory=RetentionState)
 
 
 SNAPSHOT = TypeAdapter(CaseState)
@@ -58,10 +67,13 @@ def evolve_case(state: CaseState, fact: Fact) -> CaseState:
     """Fold one recorded, non-retracted fact. Retractions go through `replay`."""
     if isinstance(fact.data, EventRetracted):
         return state
+    if fact.data.TYPE in RETENTION_TYPES:  # the clock and the ledger ignore them
+        return state.changed(retention=evolve_retention(state.retention, fact.data))
     return CaseState(
         opened=state.opened or fact.data.TYPE == "CaseOpened",
         clock=evolve_clock(state.clock, fact),
         ledger=evolve_ledger(state.ledger, fact),
+        retention=state.retention,
     )
 
 
@@ -120,6 +132,10 @@ def decide_case(state: CaseState, event: EventData, policy: PolicyTable) -> Refu
         view = evaluate_clock(then, day, policy, as_if_open=as_if_open)
         return view.status, view.eligible_on
 
+    closed = state.clock.closed
+    refusal = decide_retention(state.retention, closed.on if closed else None, event, policy)
+    if refusal is not None or event.TYPE in RETENTION_TYPES:
+        return refusal
     return decide_clock(state.clock, event, policy) or decide_ledger(
         state.ledger, event, clock_on=clock_on, policy=policy
     )
@@ -127,6 +143,9 @@ def decide_case(state: CaseState, event: EventData, policy: PolicyTable) -> Refu
 
 def decide_retraction(history: Sequence[Fact], event: EventRetracted) -> Refusal | None:
     """A retraction names an earlier, not yet retracted, non-retraction event of this case."""
+    destroyed = next((f.data for f in history if isinstance(f.data, CaseRecordsDestroyed)), None)
+    if destroyed is not None:  # its reason is free text: a destroyed case takes none
+        return destroyed_refusal(destroyed.destroyed_on, event)
     target_id = event.retracted_event_id
     target = next((f for f in history if f.event_id == target_id), None)
     if target is None:
@@ -143,6 +162,12 @@ def decide_retraction(history: Sequence[Fact], event: EventRetracted) -> Refusal
         return Refusal(
             "case_opened_not_retractable",
             "CaseOpened cannot be retracted; a case opened by mistake is closed as unsuccessful.",
+        )
+    if target.type in RETENTION_TYPES:
+        return Refusal(
+            "retention_event_not_retractable",
+            f"{target.type} cannot be retracted: a hold placed by mistake is lifted, and a "
+            "destruction cannot be undone (docs/privacy.md).",
         )
     if target_id in retracted_ids(history):
         return Refusal("already_retracted", f"event {target_id} was already retracted.")

@@ -248,4 +248,16 @@ EVOLVERS: dict[str, Callable[[ClockState, Fact], ClockState]] = {
 
 # The event types the clock deliberately ignores; a test checks that every type of
 # the registry is either evolved above or listed here, so a new type cannot slip by.
-IGNORED_BY_CLOCK = frozenset({"PBAOpened", "PBAMilestoneReached", "PBAEnded", "EventRetracted"})
+# Retention events (legal holds, destruction) leave the clock as it was: a destroyed case's
+# clock still answers (docs/privacy.md).
+IGNORED_BY_CLOCK = frozenset(
+    {
+        "PBAOpened",
+        "PBAMilestoneReached",
+        "PBAEnded",
+        "EventRetracted",
+        "LegalHoldPlaced",
+        "LegalHoldLifted",
+        "CaseRecordsDestroyed",
+    }
+)

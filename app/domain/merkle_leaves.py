@@ -23,7 +23,7 @@ from typing import Literal
 import orjson
 
 from app.domain.merkle import HASH_SIZE, leaf_hash
-from app.domain.policy import PolicyVersion
+from app.domain.policy import DEFAULT_RETENTION_YEARS, PolicyVersion
 
 LeafKind = Literal["event", "policy"]
 LEAF_KIND_BYTE: dict[LeafKind, int] = {"event": 0x01, "policy": 0x02}
@@ -64,13 +64,18 @@ def event_leaf_hash(case_id: str, version: int, event_hash: str) -> bytes:
 
 
 def policy_version_record(version: PolicyVersion) -> dict[str, object]:
-    """The canonical JSON-ready form of a policy version (amounts as decimal text)."""
-    return {
+    """The canonical JSON-ready form of a policy version (amounts as decimal text);
+    `retention_years` only when not the default, so the leaves of versions adopted before
+    it existed keep their digests (`app.domain.policy.hashed_record`)."""
+    record: dict[str, object] = {
         "effective_from": version.effective_from.isoformat(),
         "closure_wait_days": version.closure_wait_days,
         "milestone_rates": {name: str(rate) for name, rate in sorted(version.milestone_rates.items())},
         "pba_cap_per_consumer": str(version.pba_cap_per_consumer),
     }
+    if version.retention_years != DEFAULT_RETENTION_YEARS:
+        record["retention_years"] = version.retention_years
+    return record
 
 
 def policy_version_digest(record: dict[str, object]) -> bytes:

@@ -23,6 +23,9 @@ from typing import Any
 
 from app.events.types import MILESTONE_ORDER, Milestone
 
+DEFAULT_RETENTION_YEARS = 5
+MAX_RETENTION_YEARS = 100
+
 
 @dataclass(frozen=True, slots=True)
 class PolicyVersion:
@@ -32,6 +35,8 @@ class PolicyVersion:
     closure_wait_days: int
     milestone_rates: MappingProxyType[Milestone, Decimal]
     pba_cap_per_consumer: Decimal
+    # Years after closure a case's personal data is kept (docs/privacy.md); 5 in Nebraska and Utah.
+    retention_years: int = DEFAULT_RETENTION_YEARS
 
     def rate(self, milestone: Milestone) -> Decimal:
         return self.milestone_rates[milestone]
@@ -113,6 +118,11 @@ class PolicyTable:
         """The most paid per consumer per PBA (default 3800.00)."""
         return self.in_force_on(on).pba_cap_per_consumer
 
+    def retention_years(self, on: date) -> int:
+        """Years after closure a case is kept, by the version in force on the day of the
+        retention run (docs/privacy.md says why that day; default 5)."""
+        return self.in_force_on(on).retention_years
+
 
 def policy_version(
     effective_from: date,
@@ -120,17 +130,21 @@ def policy_version(
     closure_wait_days: int,
     rates: dict[Milestone, Decimal],
     pba_cap: Decimal,
+    retention_years: int = DEFAULT_RETENTION_YEARS,
 ) -> PolicyVersion:
     missing = [m for m in MILESTONE_ORDER if m not in rates]
     if missing:
         raise ValueError(f"policy version {effective_from} lacks rates for {missing}")
     if closure_wait_days < 1:
         raise ValueError("closure_wait_days must be at least 1")
+    if not 1 <= retention_years <= MAX_RETENTION_YEARS:
+        raise ValueError(f"retention_years must be from 1 to {MAX_RETENTION_YEARS}")
     return PolicyVersion(
         effective_from=effective_from,
         closure_wait_days=closure_wait_days,
         milestone_rates=MappingProxyType(dict(rates)),
         pba_cap_per_consumer=pba_cap,
+        retention_years=retention_years,
     )
 
 
@@ -157,20 +171,27 @@ def load_policy(path: Path) -> PolicyTable:
 
 
 ROW_KEYS = frozenset({"effective_from", "closure_wait_days", "milestone_rates", "pba_cap_per_consumer"})
+# A row may leave it out: the default applies (files written before it existed stay valid).
+OPTIONAL_ROW_KEYS = frozenset({"retention_years"})
 CENTS = Decimal("0.01")
 MAX_WAIT_DAYS = 3650
 
 
 def version_from_row(row: Mapping[str, Any]) -> PolicyVersion:
     """One row of the policy file (or of an adoption's body); ValueError says what is wrong."""
-    if not isinstance(row, Mapping) or set(row) != ROW_KEYS:
-        raise ValueError(f"a policy row has exactly the fields {sorted(ROW_KEYS)}")
+    if not isinstance(row, Mapping) or not ROW_KEYS <= set(row) <= ROW_KEYS | OPTIONAL_ROW_KEYS:
+        raise ValueError(
+            f"a policy row has the fields {sorted(ROW_KEYS)}, and optionally {sorted(OPTIONAL_ROW_KEYS)}"
+        )
     rates = row["milestone_rates"]
     if not isinstance(rates, Mapping) or set(rates) != set(MILESTONE_ORDER):
         raise ValueError(f"milestone_rates names exactly {list(MILESTONE_ORDER)}")
     days = row["closure_wait_days"]
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_WAIT_DAYS:
         raise ValueError(f"closure_wait_days is a whole number of days from 1 to {MAX_WAIT_DAYS}")
+    years = row.get("retention_years", DEFAULT_RETENTION_YEARS)
+    if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= MAX_RETENTION_YEARS:
+        raise ValueError(f"retention_years is a whole number of years from 1 to {MAX_RETENTION_YEARS}")
     try:
         effective_from = date.fromisoformat(str(row["effective_from"]))
     except ValueError:
@@ -180,6 +201,7 @@ def version_from_row(row: Mapping[str, Any]) -> PolicyVersion:
         closure_wait_days=days,
         rates={name: _amount(f"milestone_rates.{name}", rates[name]) for name in MILESTONE_ORDER},
         pba_cap=_amount("pba_cap_per_consumer", row["pba_cap_per_consumer"]),
+        retention_years=years,
     )
 
 
@@ -205,13 +227,26 @@ def _amount(name: str, value: Any) -> Decimal:
 
 
 def version_record(version: PolicyVersion) -> dict[str, Any]:
-    """The canonical JSON form of a version: what is stored, listed and hashed."""
+    """The canonical JSON form of a version: what is stored and listed."""
     return {
+        **hashed_record(version),
+        "retention_years": version.retention_years,
+    }
+
+
+def hashed_record(version: PolicyVersion) -> dict[str, Any]:
+    """What the versions' hash chain covers: the canonical form, `retention_years` left out
+    at its default. Versions adopted before the field existed (migration 0009) hash as they
+    did, and a version with another period is covered like every other number."""
+    record: dict[str, Any] = {
         "effective_from": version.effective_from.isoformat(),
         "closure_wait_days": version.closure_wait_days,
         "milestone_rates": {name: str(version.rate(name).quantize(CENTS)) for name in MILESTONE_ORDER},
         "pba_cap_per_consumer": str(version.pba_cap_per_consumer.quantize(CENTS)),
     }
+    if version.retention_years != DEFAULT_RETENTION_YEARS:
+        record["retention_years"] = version.retention_years
+    return record
 
 
 def table_to_plain(table: PolicyTable) -> tuple[Any, ...]:

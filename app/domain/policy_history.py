@@ -2,7 +2,8 @@
 
 Each adopted version is chained like a case's events (`app.domain.hashing`): its
 hash is SHA-256 of the previous version's hash and the sorted-key JSON of its
-number, canonical content (`version_record`), `adopted_at` (fixed-width UTC) and
+number, canonical content (`hashed_record`: `retention_years` only when not the default, so
+versions adopted before it existed keep their hashes), `adopted_at` (fixed-width UTC) and
 `adopted_by`. So a version edited, removed or re-dated behind the service's back
 shows when the chain is verified, and the `known_at` replays that depend on
 `adopted_at` cannot be faked either.
@@ -19,7 +20,7 @@ from typing import Any
 import orjson
 
 from app.domain.hashing import GENESIS, timestamp_text
-from app.domain.policy import Adoption, PolicyTable, version_record
+from app.domain.policy import Adoption, PolicyTable, hashed_record
 
 
 def policy_hash(
@@ -51,7 +52,7 @@ def chain_hash(previous_hash: str, adoption: Adoption) -> str:
     return policy_hash(
         previous_hash,
         number=adoption.number,
-        record=version_record(adoption.version),
+        record=hashed_record(adoption.version),
         adopted_at=adoption.adopted_at,
         adopted_by=adoption.adopted_by,
     )

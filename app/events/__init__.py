@@ -17,6 +17,7 @@ from app.events.case import (
 from app.events.corrections import EventRetracted
 from app.events.pba import PBAEnded, PBAMilestoneReached, PBAOpened
 from app.events.registry import EVENT_TYPES, parse_event
+from app.events.retention import CaseRecordsDestroyed, LegalHoldLifted, LegalHoldPlaced
 from app.events.types import MILESTONE_ORDER, EventData, Milestone
 
 __all__ = [
@@ -27,12 +28,15 @@ __all__ = [
     "AuthorizationPaid",
     "CaseClosed",
     "CaseOpened",
+    "CaseRecordsDestroyed",
     "EmploymentEnded",
     "EmploymentFollowUpCancelled",
     "EmploymentStarted",
     "EventData",
     "EventRetracted",
     "IPEAmended",
+    "LegalHoldLifted",
+    "LegalHoldPlaced",
     "M4Ended",
     "Milestone",
     "PBAEnded",

@@ -28,6 +28,7 @@ from app.events.case import (
 )
 from app.events.corrections import EventRetracted
 from app.events.pba import PBAEnded, PBAMilestoneReached, PBAOpened
+from app.events.retention import CaseRecordsDestroyed, LegalHoldLifted, LegalHoldPlaced
 from app.events.types import EventData
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
@@ -49,6 +50,9 @@ EVENT_TYPES: Mapping[str, type[EventData]] = {
         PBAMilestoneReached,
         PBAEnded,
         EventRetracted,
+        LegalHoldPlaced,
+        LegalHoldLifted,
+        CaseRecordsDestroyed,
     )
 }
 

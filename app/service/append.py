@@ -42,11 +42,9 @@ from app.service.refusals import (
     version_conflict,
 )
 from app.service.state_cache import CachedCase, StateCache
-from app.service.validate import Proposed, Validated, validate
+from app.service.validate import Proposed, Validated, role_refusal, validate
 from app.store import appends, providers
 from app.store import streams as store
-
-PROVIDER_EVENT_TYPES = frozenset({"PBAMilestoneReached"})
 
 
 class _Refused(Exception):
@@ -93,10 +91,9 @@ class AppendHandler:
     async def append(
         self, principal: Principal, case_id: str, expected_version: int | None, proposed: Sequence[Proposed]
     ) -> Appended:
-        if principal.role == "provider" and any(p.type not in PROVIDER_EVENT_TYPES for p in proposed):
-            raise ServiceError(
-                "forbidden", "a provider key may append only PBAMilestoneReached for its own open PBA"
-            )
+        refused = role_refusal(principal, [p.type for p in proposed])
+        if refused is not None:
+            raise refused
         if principal.role == "provider":
             await self._provider_sees_case(principal, case_id)
         batch = validate(proposed, principal)

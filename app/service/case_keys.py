@@ -3,75 +3,112 @@
 Why a service: the store holds only wrapped keys, the master key (a key file or a
 KMS, `app.domain.data_keys.MasterKey`) holds the means to unwrap them, and both the
 append path (seal) and the reads (open) need the plain key. Unwrapped keys are kept
-in memory for a bounded number of cases, so a hot case pays no unwrap (nor a KMS
-round trip) per request; destroying a key (retention) also forgets it here.
+in memory for a bounded number of cases, each with the wrapped bytes it came from,
+so a hot case pays no unwrap (nor a KMS round trip) per request.
+
+A retention run (another process) may destroy a key at any moment, so a remembered key
+is trusted for `ttl_s` seconds after the database last confirmed it (5 s, as API keys);
+then it is confirmed again, the page's cases in one query, and an unchanged key is not
+unwrapped again (no KMS call). So a running service reads "[destroyed]" at most `ttl_s`
+after the run destroyed the key (asking the database on every read instead costs a
+query per request: docs/privacy.md). A personal value appended in those seconds is
+sealed with a key that exists nowhere else any more, so it is unreadable too, and the
+append path's own rule refuses personal values once `CaseRecordsDestroyed` is recorded.
 """
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import asyncpg
 
 from app.domain.data_keys import MasterKey
+from app.domain.retention import DESTROYED_RULE
 from app.domain.sealing import new_data_key, open_event_data
 from app.service.errors import ServiceError
 from app.store import data_keys as store
 from app.store.streams import StoredEvent
 
-DESTROYED_RULE = "case_records_destroyed"
+__all__ = ["DESTROYED_RULE", "CaseKeys", "open_stored"]
+
+APPEND_TTL_S = 5.0
 
 
 class CaseKeys:
-    def __init__(self, master: MasterKey, *, max_cached: int = 10_000) -> None:
+    def __init__(
+        self,
+        master: MasterKey,
+        *,
+        max_cached: int = 10_000,
+        ttl_s: float = APPEND_TTL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.master = master
         self.max_cached = max_cached
-        self._keys: OrderedDict[str, bytes] = OrderedDict()
+        self.ttl_s = ttl_s
+        self.clock = clock
+        # case_id -> (data key, the wrapped bytes it was unwrapped from, when last confirmed)
+        self._keys: OrderedDict[str, tuple[bytes, bytes, float]] = OrderedDict()
 
     async def for_append(self, conn: asyncpg.Connection, case_id: str) -> bytes:
         """The key that seals the case's new personal values; the case's first one creates it
         (the first writer's key wins a race). A destroyed case takes no personal value."""
-        key = self._cached(case_id)
+        key = self._fresh(case_id)
         if key is not None:
             return key
         # One round trip: the stored key, or this fresh one when the case has none yet.
         fresh = self.master.wrap(new_data_key(), case_id)
         wrapped = await store.put_or_get(conn, case_id, fresh, self.master.key_id)
         if wrapped is None:
+            self.forget(case_id)
             raise ServiceError(
                 "rule_violation",
                 f"case {case_id}'s records were destroyed (retention): it takes no personal data",
                 rule=DESTROYED_RULE,
             )
-        return self._remember(case_id, self.master.unwrap(wrapped, case_id))
+        return self._opened_key(case_id, wrapped)
 
     async def for_append_many(
         self, conn: asyncpg.Connection, case_ids: Sequence[str]
     ) -> dict[str, bytes | None]:
-        """`for_append` for a batch of cases (the importer): one query for those not in
-        memory; None for a destroyed case (the caller refuses its personal values)."""
-        keys: dict[str, bytes | None] = {c: self._cached(c) for c in dict.fromkeys(case_ids)}
+        """`for_append` for a batch of cases (the importer): one query for those not
+        confirmed lately; None for a destroyed case (the caller refuses its personal values)."""
+        keys: dict[str, bytes | None] = {c: self._fresh(c) for c in dict.fromkeys(case_ids)}
         missing = [c for c, key in keys.items() if key is None]
         if missing:
             fresh = {c: self.master.wrap(new_data_key(), c) for c in missing}
             stored = await store.put_or_get_many(conn, fresh, self.master.key_id)
             for case_id in missing:
                 wrapped = stored[case_id]
-                keys[case_id] = wrapped and self._remember(case_id, self.master.unwrap(wrapped, case_id))
+                keys[case_id] = self._opened_key(case_id, wrapped) if wrapped else None
+                if wrapped is None:
+                    self.forget(case_id)
         return keys
 
     async def for_read(self, conn: asyncpg.Connection, case_id: str) -> bytes | None:
         """The key that opens the case's sealed values; None once destroyed; `NEVER_SEALED`
         (empty) when the case holds no sealed value."""
-        key = self._cached(case_id)
-        if key is not None:
-            return key
-        wrapped = await store.wrapped_key(conn, case_id)
-        if not wrapped:
-            return wrapped
-        return self._remember(case_id, self.master.unwrap(wrapped, case_id))
+        return (await self.for_read_many(conn, [case_id]))[case_id]
+
+    async def for_read_many(
+        self, conn: asyncpg.Connection, case_ids: Sequence[str]
+    ) -> dict[str, bytes | None]:
+        """`for_read` for the cases of a page: those not confirmed within `ttl_s` in one query."""
+        keys: dict[str, bytes | None] = {c: self._fresh(c) for c in dict.fromkeys(case_ids)}
+        stale = [c for c, key in keys.items() if key is None]
+        if stale:
+            wrapped = await store.wrapped_keys(conn, stale)
+            for case_id in stale:
+                stored = wrapped.get(case_id, store.NEVER_SEALED)
+                if stored:
+                    keys[case_id] = self._opened_key(case_id, stored)
+                else:  # destroyed (None) or never sealed (empty)
+                    self.forget(case_id)
+                    keys[case_id] = stored
+        return keys
 
     def forget(self, case_id: str) -> None:
         self._keys.pop(case_id, None)
@@ -79,19 +116,26 @@ class CaseKeys:
     async def opened(self, conn: asyncpg.Connection, events: Sequence[StoredEvent]) -> list[StoredEvent]:
         """The events as an authorized reader sees them: personal values opened, or
         "[destroyed]" once the case's key is gone."""
-        keys: dict[str, bytes | None] = {}
-        for case_id in dict.fromkeys(e.case_id for e in events):
-            keys[case_id] = await self.for_read(conn, case_id)
+        if not events:
+            return []
+        keys = await self.for_read_many(conn, [e.case_id for e in events])
         return [open_stored(e, keys[e.case_id]) for e in events]
 
-    def _cached(self, case_id: str) -> bytes | None:
-        key = self._keys.get(case_id)
-        if key is not None:
-            self._keys.move_to_end(case_id)
-        return key
+    def _fresh(self, case_id: str) -> bytes | None:
+        """The remembered key when it was confirmed within `ttl_s`."""
+        entry = self._keys.get(case_id)
+        if entry is None or self.clock() - entry[2] > self.ttl_s:
+            return None
+        self._keys.move_to_end(case_id)
+        return entry[0]
 
-    def _remember(self, case_id: str, key: bytes) -> bytes:
-        self._keys[case_id] = key
+    def _opened_key(self, case_id: str, wrapped: bytes) -> bytes:
+        """The data key of these wrapped bytes: the remembered one when they are the same
+        (no unwrap, no KMS call), else unwrapped now; confirmed as of now."""
+        entry = self._keys.get(case_id)
+        key = entry[0] if entry is not None and entry[1] == wrapped else self.master.unwrap(wrapped, case_id)
+        self._keys[case_id] = (key, wrapped, self.clock())
+        self._keys.move_to_end(case_id)
         if len(self._keys) > self.max_cached:
             self._keys.popitem(last=False)
         return key

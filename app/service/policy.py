@@ -45,6 +45,7 @@ def _stored(record: asyncpg.Record) -> StoredVersion:
             "closure_wait_days": record["closure_wait_days"],
             "milestone_rates": record["milestone_rates"],
             "pba_cap_per_consumer": str(record["pba_cap_per_consumer"]),
+            "retention_years": record["retention_years"],
         }
     )
     adoption = Adoption(record["number"], record["adopted_at"], record["adopted_by"], version)

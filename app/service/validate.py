@@ -25,6 +25,14 @@ from app.service.keys import Principal
 # imported fact broke.
 CLIENT_METADATA_KEYS_SET_BY_SERVER = ("actor", "import_finding")
 
+# Who appends what (contract 6, issue 13): a provider only its milestone claims; an auditor
+# only legal holds (an audit or a lawsuit suspends the retention schedule, the case system
+# does not decide that); the case system everything but holds; an admin everything (contract
+# 6: "admin: everything"); `CaseRecordsDestroyed` only the retention run, which is no API key.
+PROVIDER_TYPES = frozenset({"PBAMilestoneReached"})
+HOLD_TYPES = frozenset({"LegalHoldPlaced", "LegalHoldLifted"})
+SYSTEM_TYPES = frozenset({"CaseRecordsDestroyed"})
+
 
 @dataclass(frozen=True, slots=True)
 class Proposed:
@@ -43,6 +51,46 @@ class Validated:
     event: EventData
     data: dict[str, Any]  # canonical: what is hashed and stored
     metadata: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SystemPrincipal(Principal):
+    """A command of the service itself (`caseledger retention run`), never an API key or a
+    UI session: the only principal that appends `SYSTEM_TYPES`."""
+
+    @property
+    def actor(self) -> str:
+        return f"system:{self.key_id}"
+
+
+def role_refusal(principal: Principal, types: Sequence[str]) -> ServiceError | None:
+    """403 `forbidden` when the principal may not append one of `types` (see above)."""
+    wanted = frozenset(types)
+    if isinstance(principal, SystemPrincipal):
+        refused = wanted - SYSTEM_TYPES
+    elif principal.role == "provider":
+        refused = wanted - PROVIDER_TYPES
+    elif principal.role == "auditor":
+        refused = wanted - HOLD_TYPES
+    elif principal.role == "admin":
+        refused = wanted & SYSTEM_TYPES
+    else:
+        refused = wanted & (HOLD_TYPES | SYSTEM_TYPES)
+    if not refused:
+        return None
+    return ServiceError("forbidden", _forbidden(principal, sorted(refused)[0]))
+
+
+def _forbidden(principal: Principal, event_type: str) -> str:
+    if isinstance(principal, SystemPrincipal):
+        return f"the retention run appends only CaseRecordsDestroyed, not {event_type}"
+    if event_type in SYSTEM_TYPES:
+        return "CaseRecordsDestroyed is appended only by `caseledger retention run`, never by an API key"
+    if event_type in HOLD_TYPES:
+        return "LegalHoldPlaced and LegalHoldLifted are appended by an admin or auditor key"
+    if principal.role == "provider":
+        return "a provider key may append only PBAMilestoneReached for its own open PBA"
+    return f"an auditor key may append only LegalHoldPlaced and LegalHoldLifted, not {event_type}"
 
 
 def validate(proposed: Sequence[Proposed], principal: Principal) -> list[Validated]:

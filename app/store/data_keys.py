@@ -35,6 +35,23 @@ async def wrapped_key(conn: asyncpg.Connection, case_id: str) -> bytes | None:
     return NEVER_SEALED if row is None else row["wrapped"]
 
 
+async def wrapped_keys(conn: asyncpg.Connection, case_ids: list[str]) -> dict[str, bytes | None]:
+    """The wrapped keys of the cases that have a row (None: destroyed), in one query; a case
+    missing from the answer never had one."""
+    rows = await conn.fetch("SELECT case_id, wrapped FROM case_data_keys WHERE case_id = ANY($1)", case_ids)
+    return {r["case_id"]: r["wrapped"] for r in rows}
+
+
 async def destroy(conn: asyncpg.Connection, case_id: str, at: datetime) -> bool:
-    """Clear the case's wrapped key (operator command: runs as the tables' owner)."""
+    """Clear the case's wrapped key (as the tables' owner, e.g. a test; the retention run
+    uses `destroy_recorded`)."""
     return await conn.execute(load_sql("data_keys/destroy"), case_id, at) != "UPDATE 0"
+
+
+async def destroy_recorded(conn: asyncpg.Connection, case_ids: list[str], at: datetime) -> list[str]:
+    """Destroy the data keys of those cases whose stream records `CaseRecordsDestroyed`
+    (`caseledger_destroy_data_keys`, migration 0009: the app role's only way), in one query;
+    a case with no key yet gets a destroyed row, so it never takes one. The cases destroyed
+    now (not those destroyed before)."""
+    rows = await conn.fetch("SELECT caseledger_destroy_data_keys($1::text[], $2) AS case_id", case_ids, at)
+    return [r["case_id"] for r in rows]

@@ -1,7 +1,7 @@
 """The policy versions' table as SQLAlchemy Core, on the schema's one `metadata`.
 
-Migration 0007 creates it from `sql/migrations/0007/`; this declaration only lets
-Alembic compare (no drift). `app.store.schema` imports this module at its end.
+Migration 0007 creates it from `sql/migrations/0007/` (0009 adds `retention_years`); this
+declaration only lets Alembic compare (no drift). `app.store.schema` imports this module at its end.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -34,10 +35,13 @@ policy_versions = Table(
     Column("adopted_by", Text, nullable=False),
     Column("previous_hash", Text, nullable=False),
     Column("hash", Text, nullable=False),
+    # Migration 0009: years after closure a case's personal data is kept (docs/privacy.md).
+    Column("retention_years", Integer, nullable=False, server_default=text("5")),
     PrimaryKeyConstraint("number", name="policy_versions_pkey"),
     UniqueConstraint("previous_hash", name="policy_versions_previous_hash_key"),
     UniqueConstraint("hash", name="policy_versions_hash_key"),
     CheckConstraint("number >= 1"),
     CheckConstraint("closure_wait_days BETWEEN 1 AND 3650"),
     CheckConstraint("pba_cap_per_consumer >= 0"),
+    CheckConstraint("retention_years BETWEEN 1 AND 100", name="policy_versions_retention_years_check"),
 )

@@ -41,6 +41,7 @@ async def insert_version(conn: asyncpg.Connection, row: dict[str, Any]) -> None:
         row["adopted_by"],
         row["previous_hash"],
         row["hash"],
+        row["retention_years"],
     )
 
 

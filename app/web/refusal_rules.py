@@ -1,7 +1,8 @@
 """Every refusal rule id (`Refusal.rule`, the 409 problem's `rule`), for the OpenAPI document.
 
 The domain names its rules where it refuses (`Refusal("rule_id", ...)` in `app/domain`)
-and documents them in the docstrings of `app.domain.clock` and `app.domain.ledger`; it
+and documents them in the docstrings of `app.domain.clock`, `app.domain.ledger` and
+`app.domain.retention`; it
 exposes no list of them, so the web layer keeps one here for clients.
 `tests/architecture/test_contract_lists.py` fails when a rule in the domain is missing
 here. (`server_error`, a rule that failed, is answered 500, so it is no refusal.)
@@ -55,4 +56,11 @@ LEDGER_RULES = (
     "successful_placement_needs_eligible_clock",
     "successful_placement_needs_suitable_job",
 )
-RULE_IDS = (*CASE_RULES, *CLOCK_RULES, *LEDGER_RULES)
+RETENTION_RULES = (
+    "case_records_destroyed",
+    "legal_hold_not_in_force",
+    "legal_hold_in_force",
+    "retention_not_due",
+    "retention_event_not_retractable",
+)
+RULE_IDS = (*CASE_RULES, *CLOCK_RULES, *LEDGER_RULES, *RETENTION_RULES)

@@ -36,6 +36,10 @@ def test_every_contract_event_type_is_registered_under_its_stable_name():
         "PBAMilestoneReached",
         "PBAEnded",
         "EventRetracted",
+        # retention (issue 13, item 3)
+        "LegalHoldPlaced",
+        "LegalHoldLifted",
+        "CaseRecordsDestroyed",
     }
     assert all(name == model.TYPE for name, model in EVENT_TYPES.items())
 

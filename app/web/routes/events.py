@@ -25,7 +25,9 @@ from app.web.problems import Problem
 __all__ = ["PLAIN_OPERATIONS", "AppendIn", "proposed_of", "router"]
 
 router = APIRouter(tags=["events"])
-WRITERS = allowing("case_system", "provider")
+# Which types each role may append is the service's rule (`app.service.validate.role_refusal`):
+# an auditor key appends legal holds only.
+WRITERS = allowing("case_system", "provider", "auditor")
 READERS = allowing("case_system", "auditor")
 Reader = Annotated[Principal, Depends(require("case_system", "auditor"))]
 MAX_STREAM_PAGE = 1000
@@ -75,7 +77,10 @@ async def append_events(request: Request) -> Response:
 
     `expected_version` (optional) is the version the client last saw; 0 means the case
     must not exist yet. A retry with the same `event_id`s and content answers the first
-    append again (`idempotent_replay`). Role `case_system` or `provider`.
+    append again (`idempotent_replay`). Role `case_system` (every type but the retention
+    events), `provider` (`PBAMilestoneReached` of its own PBA), `auditor` (`LegalHoldPlaced`,
+    `LegalHoldLifted` only) or `admin` (any); `CaseRecordsDestroyed` is appended only by
+    `caseledger retention run` (403 for every key).
     """
     who = await authorize(request, WRITERS)
     case_id = APPEND_PARAMETERS.read(request).case_id

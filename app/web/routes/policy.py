@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.domain.policy import PolicyTable
+from app.domain.policy import DEFAULT_RETENTION_YEARS, MAX_RETENTION_YEARS, PolicyTable
 from app.events.types import IDENTIFIER_PATTERN
 from app.service import policy as policies
 from app.service.keys import Principal
@@ -32,6 +32,12 @@ class PolicyRowIn(BaseModel):
     closure_wait_days: int = Field(ge=1, le=3650)
     milestone_rates: dict[str, Amount]
     pba_cap_per_consumer: Amount
+    retention_years: int = Field(
+        DEFAULT_RETENTION_YEARS,
+        ge=1,
+        le=MAX_RETENTION_YEARS,
+        description="years after closure a case's personal data is kept (docs/privacy.md)",
+    )
 
 
 class PolicyVersionOut(BaseModel):
@@ -40,6 +46,7 @@ class PolicyVersionOut(BaseModel):
     closure_wait_days: int
     milestone_rates: dict[str, str]
     pba_cap_per_consumer: str
+    retention_years: int
     adopted_at: datetime
     adopted_by: str
     previous_hash: str

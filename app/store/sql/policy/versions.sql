@@ -1,5 +1,5 @@
 -- Every adopted policy version, in adoption order.
 SELECT number, effective_from, closure_wait_days, milestone_rates, pba_cap_per_consumer,
-       adopted_at, adopted_by, previous_hash, hash
+       retention_years, adopted_at, adopted_by, previous_hash, hash
 FROM policy_versions
 ORDER BY number
