@@ -1,17 +1,23 @@
 """The offline case bundle: one JSON file an auditor checks with the public key alone.
 
-    {"format": "caseledger.case-bundle.v1", "case_id": ...,
+    {"format": "caseledger.case-bundle.v2", "case_id": ...,
      "checkpoint": "<signed checkpoint note>",
      "events": [{every stored envelope field and "hash" (StoredEvent.to_json()),
                  "leaf_index": n, "inclusion_proof": ["<base64>", ...]}, ...],
-     "policy": {"policy_id": ..., "versions": [{"number": n, "record": {...},
-                 "leaf_index": n, "inclusion_proof": [...]}]}}
+     "policy": {"policy_id": ..., "versions": [{"number": n, "record": {...}, "adopted_at": "...Z",
+                 "adopted_by": ..., "leaf_index": n, "inclusion_proof": [...]}, ...]}}
 
 `verify_bundle` trusts nothing in the file but the checkpoint's signature: it recomputes
 every event's hash chain from the genesis hash, every leaf, and every inclusion proof against
 the signed root, and lists each failure (not only the first). `bundle_case_state` then folds
 the same events with the same rules (`replay`) and the bundled policy versions, so the clock
 and ledger an auditor computes are the service's answers.
+
+The policy is the recorded history (docs/policy.md): every adoption under its adoption
+number, as the checkpoint's policy leaves number them (`app.domain.bundle_policy` says why).
+A leaf covers a version's number and record; its `adopted_at` and `adopted_by` are covered
+by the policy's own hash chain (`caseledger policy verify`), not by the checkpoint. v2 is
+this form; a v1 file (versions numbered by position, no adoption times) is still read.
 """
 
 from __future__ import annotations
@@ -19,24 +25,25 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import orjson
 
+from app.domain.bundle_policy import order_problem, policy_table
 from app.domain.case import CaseState, replay
 from app.domain.checkpoint import Checkpoint, CheckpointError, Verifier, verify_signed_checkpoint
 from app.domain.facts import Fact
 from app.domain.hashing import GENESIS, event_hash
 from app.domain.merkle import leaf_hash, verify_inclusion
 from app.domain.merkle_leaves import event_leaf, policy_leaf
-from app.domain.policy import PolicyTable, policy_version
+from app.domain.policy import PolicyTable
 from app.domain.sealing import blind_sealed_data
 from app.events.registry import parse_event
 
-BUNDLE_FORMAT = "caseledger.case-bundle.v1"
+BUNDLE_FORMAT = "caseledger.case-bundle.v2"
+READABLE_FORMATS = ("caseledger.case-bundle.v1", BUNDLE_FORMAT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +67,7 @@ def build_bundle(
     policy_versions: list[dict[str, Any]],
 ) -> bytes:
     """The file: `events` are StoredEvent.to_json() with leaf_index and inclusion_proof added;
-    `policy_versions` are {"number", "record", "leaf_index", "inclusion_proof"}."""
+    `policy_versions` are `app.domain.bundle_policy.policy_entries` with them added."""
     document = {
         "format": BUNDLE_FORMAT,
         "case_id": case_id,
@@ -118,7 +125,7 @@ def _event_findings(case_id: str, events: list[dict[str, Any]], checkpoint: Chec
 def _policy_findings(policy: dict[str, Any], checkpoint: Checkpoint) -> list[Finding]:
     findings = []
     for entry in policy["versions"]:
-        where = f"policy {policy['policy_id']} #{entry.get('number')}"
+        where = f"policy {policy['policy_id']} #{entry.get('number') if isinstance(entry, dict) else entry}"
         try:
             leaf = policy_leaf(policy["policy_id"], entry["number"], entry["record"])
         except (KeyError, TypeError, ValueError) as error:
@@ -126,12 +133,24 @@ def _policy_findings(policy: dict[str, Any], checkpoint: Checkpoint) -> list[Fin
             continue
         if not _proven(leaf, entry, checkpoint):
             findings.append(Finding("policy_not_in_checkpoint", where, "the inclusion proof fails"))
-    return findings
+    return findings or _history_findings(policy)
+
+
+def _history_findings(policy: dict[str, Any]) -> list[Finding]:
+    """The versions must make a table, numbered 1 to n and adopted in that order: the
+    replay takes "the first k adoptions" as the table known when a claim was recorded."""
+    where = f"policy {policy['policy_id']}"
+    try:
+        table = policy_table(policy["versions"])
+    except (KeyError, TypeError, ValueError) as error:
+        return [Finding("malformed_policy", where, str(error))]
+    problem = order_problem(policy["versions"], table)
+    return [Finding("policy_versions_out_of_order", where, problem)] if problem else []
 
 
 def _load(bundle: bytes) -> dict[str, Any]:
     document = orjson.loads(bundle)
-    if not isinstance(document, dict) or document.get("format") != BUNDLE_FORMAT:
+    if not isinstance(document, dict) or document.get("format") not in READABLE_FORMATS:
         raise ValueError(f"not a {BUNDLE_FORMAT} document")
     return document
 
@@ -151,21 +170,6 @@ def verify_bundle(bundle: bytes, verifier: Verifier) -> list[Finding]:
     return _event_findings(case_id, events, checkpoint) + _policy_findings(policy, checkpoint)
 
 
-def bundle_policy(document: dict[str, Any]) -> PolicyTable:
-    """The policy table the bundle's events were judged by."""
-    return PolicyTable(
-        tuple(
-            policy_version(
-                date.fromisoformat(record["effective_from"]),
-                closure_wait_days=int(record["closure_wait_days"]),
-                rates={name: Decimal(rate) for name, rate in record["milestone_rates"].items()},
-                pba_cap=Decimal(record["pba_cap_per_consumer"]),
-            )
-            for record in (entry["record"] for entry in document["policy"]["versions"])
-        )
-    )
-
-
 def bundle_case_state(bundle: bytes) -> tuple[CaseState, PolicyTable]:
     """The case folded from the bundle's events (check `verify_bundle` first)."""
     document = _load(bundle)
@@ -181,4 +185,4 @@ def bundle_case_state(bundle: bytes) -> tuple[CaseState, PolicyTable]:
         )
         for event in document["events"]
     ]
-    return replay(facts), bundle_policy(document)
+    return replay(facts), policy_table(document["policy"]["versions"])

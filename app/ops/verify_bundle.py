@@ -1,8 +1,9 @@
 """`caseledger verify-bundle FILE --public-key FILE.pub`: a case checked with no database, no network.
 
 `app.domain.bundle.verify_bundle` checks the signature, every hash and every inclusion
-proof; then the case is replayed with the same rules the service uses, and the closure
-clock (on `as_of`) and the ledger come out as the service answers them.
+proof; then the case is replayed with the same rules the service uses and the policy
+history the bundle carries (every adoption, by number: `app.domain.bundle_policy`), and the
+closure clock (on `as_of`) and the ledger come out as the service answers them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from app.domain.bundle import Finding, bundle_case_state, verify_bundle
 from app.domain.case import clock_view
 from app.domain.checkpoint import CheckpointError
+from app.domain.clock_view import ClockView
 from app.projections.ledger import ledger_rows
 from app.service.checkpoint_keys import load_verifier_key_file
 
@@ -38,9 +40,17 @@ def check_bundle(bundle: bytes, public_key: Path, as_of: date) -> BundleCheck:
     findings = verify_bundle(bundle, verifier)
     if findings:
         return BundleCheck(findings)
-    state, policy = bundle_case_state(bundle)
-    view = clock_view(state, as_of, policy)
-    clock = {
+    try:
+        state, policy = bundle_case_state(bundle)
+    except ValueError as error:  # e.g. an event type newer than this copy of caseledger
+        return BundleCheck([Finding("not_replayable", "events", f"this caseledger cannot fold it: {error}")])
+    clock = _clock_answer(clock_view(state, as_of, policy), as_of)
+    return BundleCheck([], clock, ledger_rows(state, policy))
+
+
+def _clock_answer(view: ClockView, as_of: date) -> dict[str, Any]:
+    """The clock as `GET /cases/{id}/closure-clock` answers it (without case_id and version)."""
+    return {
         "as_of": as_of.isoformat(),
         "status": view.status,
         "clock_start": _iso(view.clock_start),
@@ -51,7 +61,6 @@ def check_bundle(bundle: bytes, public_key: Path, as_of: date) -> BundleCheck:
         "blocking": list(view.blocking),
         "explanation": list(view.explanation),
     }
-    return BundleCheck([], clock, ledger_rows(state, policy))
 
 
 def _iso(day: date | None) -> str | None:

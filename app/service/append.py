@@ -4,6 +4,11 @@ Routes and the bulk importer both come through here (the importer through the
 same validation, batch loop and append plan), so every event meets the same
 schema, the same deciders and the same idempotency rules. Raises `ServiceError`
 only; `app.web` turns it into problem+json.
+
+This module holds the attempt loop and where each attempt reads the case from; the
+steps live beside it: who may append (`validate`, `provider_visibility`), the decide
+step (`append_decide`), the write step (`append_write`) and what an attempt that did
+not write answers (`append_retry`).
 """
 
 from __future__ import annotations
@@ -15,45 +20,25 @@ from uuid import UUID
 
 import asyncpg
 
-from app.domain.append_plan import Head, plan_append, recording_time
-from app.domain.batch import Refused, decide_batch
+from app.domain.append_plan import Head
 from app.domain.case import FOLD_VERSION, CaseState
-from app.domain.facts import Fact
 from app.domain.policy import PolicyTable
-from app.domain.sealing import blind_event, holds_personal, seal_event_data
+from app.domain.sealing import blind_event
 from app.events import EventRetracted
 from app.projections.projector import projector
+from app.service.append_decide import Decided, RefusedBatch, decide
+from app.service.append_retry import after_lost_race, after_refusal
 from app.service.append_state import state_for_batch
+from app.service.append_write import write_decided
 from app.service.case_keys import CaseKeys
-from app.service.errors import ServiceError
-from app.service.idempotency import (
-    Appended,
-    as_stored,
-    client_ids,
-    original_answer,
-    replay_of_earlier_append,
-)
+from app.service.idempotency import Appended, as_stored, client_ids, replay_of_earlier_append
 from app.service.keys import Principal
-from app.service.refusals import (
-    keep_refused_claim,
-    keeps_claim,
-    provider_check,
-    refusal_error,
-    version_conflict,
-)
-from app.service.state_cache import CachedCase, StateCache
+from app.service.provider_visibility import ensure_provider_sees_case
+from app.service.refusals import version_conflict
+from app.service.state_cache import StateCache
 from app.service.validate import Proposed, Validated, role_refusal, validate
-from app.store import appends, providers
+from app.store import appends
 from app.store import streams as store
-
-
-class _Refused(Exception):
-    """A decider said no; carried out of any transaction before the claim is kept."""
-
-    def __init__(self, refused: Refused, *, trusted: bool) -> None:
-        super().__init__(refused.refusal.detail)
-        self.refused = refused
-        self.trusted = trusted  # decided on a state read from the database, not only cached
 
 
 class AppendHandler:
@@ -91,17 +76,7 @@ class AppendHandler:
     async def append(
         self, principal: Principal, case_id: str, expected_version: int | None, proposed: Sequence[Proposed]
     ) -> Appended:
-        refused = role_refusal(principal, [p.type for p in proposed])
-        if refused is not None:
-            raise refused
-        if principal.role == "provider":
-            await self._provider_sees_case(principal, case_id)
-        batch = validate(proposed, principal)
-        if self.keys is not None:
-            # Decided and folded without personal values: no rule reads one, and the state,
-            # its snapshot, the cache and the read models then hold none (data keeps them
-            # for sealing and for comparing a retry).
-            batch = [replace(v, event=blind_event(v.event)) for v in batch]
+        batch = await self._admitted(principal, case_id, proposed)
         mode = "optimistic"
         for _attempt in range(self.retries + 1):
             async with self.pool.acquire() as conn:
@@ -109,14 +84,18 @@ class AppendHandler:
                     appended = await self._attempt(conn, principal, case_id, expected_version, batch, mode)
                 except appends.LostRace as race:
                     self.on_conflict()
-                    original = await self._after_lost_race(conn, case_id, expected_version, batch, race)
+                    original = await after_lost_race(
+                        conn, case_id, expected_version, batch, race, self.opened
+                    )
                     if original is not None:
                         return original
                     mode = "contended"
                     continue
-                except _Refused as refused:
+                except RefusedBatch as refused:
                     if refused.trusted:
-                        return await self._refuse(conn, principal, case_id, batch, refused.refused)
+                        return await after_refusal(
+                            conn, principal, case_id, batch, refused.refused, self.opened, self.on_refusal
+                        )
                     mode = "verified"
                     continue
             self.on_appended([e["type"] for e in appended.events])
@@ -124,49 +103,22 @@ class AppendHandler:
         async with self.pool.acquire() as conn:
             raise version_conflict(None, await store.current_version(conn, case_id))
 
-    async def _provider_sees_case(self, principal: Principal, case_id: str) -> None:
-        """A provider learns nothing of a case that holds no open PBA of its own: not whether
-        it exists, nor its version, nor which event ids it holds. Checked before any version or
-        idempotency answer, and worded as for a case that does not exist."""
-        async with self.pool.acquire() as conn:
-            if not await providers.holds_open_pba_of(conn, case_id, principal.provider_id or ""):
-                raise ServiceError("case_not_found", f"no case {case_id} with an open PBA of this provider")
-
-    async def _after_lost_race(
-        self,
-        conn: asyncpg.Connection,
-        case_id: str,
-        expected_version: int | None,
-        batch: Sequence[Validated],
-        race: appends.LostRace,
-    ) -> Appended | None:
-        """The original's answer when this was a retry of it; a conflict when the client
-        named a version that is gone; otherwise the caller tries again."""
-        original = await original_answer(conn, case_id, batch, self.opened)
-        if original is not None:
-            return original
-        if race.head_moved and expected_version is not None:
-            current = race.current_version
-            raise version_conflict(expected_version, current or await store.current_version(conn, case_id))
-        return None
-
-    async def _refuse(
-        self,
-        conn: asyncpg.Connection,
-        principal: Principal,
-        case_id: str,
-        batch: Sequence[Validated],
-        refused: Refused,
-    ) -> Appended:
-        """A refusal decided against a state that already held this batch's original (a retry
-        that raced it) is no refusal: the original answers."""
-        original = await original_answer(conn, case_id, batch, self.opened)
-        if original is not None:
-            return original
-        self.on_refusal(refused.refusal.rule)
-        if keeps_claim(refused):
-            await keep_refused_claim(conn, principal, case_id, refused)
-        raise refusal_error(refused)
+    async def _admitted(
+        self, principal: Principal, case_id: str, proposed: Sequence[Proposed]
+    ) -> list[Validated]:
+        """The batch as it is decided: the role's event types, the provider's own cases,
+        each event's schema; then, with keys, its personal values blinded."""
+        refused = role_refusal(principal, [p.type for p in proposed])
+        if refused is not None:
+            raise refused
+        await ensure_provider_sees_case(self.pool, principal, case_id)
+        batch = validate(proposed, principal)
+        if self.keys is not None:
+            # Decided and folded without personal values: no rule reads one, and the state,
+            # its snapshot, the cache and the read models then hold none (data keeps them
+            # for sealing and for comparing a retry).
+            batch = [replace(v, event=blind_event(v.event)) for v in batch]
+        return batch
 
     async def _attempt(
         self,
@@ -189,9 +141,8 @@ class AppendHandler:
             cached = self._cached_head(case_id, expected_version, batch)
             if cached is not None:
                 head, state = cached
-                at = recording_time(head, self.now())
-                after = self._decide(principal, state, None, batch, head.version, at, trusted=False)
-                return await self._write(conn, case_id, head, state, after, batch, at)
+                decided = decide(self.policy, principal, head, state, None, batch, self.now(), trusted=False)
+                return await self._write(conn, case_id, decided)
         if mode != "contended":
             return await self._read_decide_append(conn, principal, case_id, expected_version, batch)
         async with conn.transaction():
@@ -233,75 +184,12 @@ class AppendHandler:
         if expected_version is not None and expected_version != head.version:
             raise version_conflict(expected_version, head.version)
         state, history = await state_for_batch(conn, case_id, head, batch, self.cache)
-        plan_head = head.plan_head()
-        at = recording_time(plan_head, self.now())
-        after = self._decide(principal, state, history, batch, head.version, at, trusted=True)
-        return await self._write(conn, case_id, plan_head, state, after, batch, at)
-
-    def _decide(
-        self,
-        principal: Principal,
-        state: CaseState,
-        history: list[Fact] | None,
-        batch: Sequence[Validated],
-        version: int,
-        at: datetime,
-        *,
-        trusted: bool,
-    ) -> CaseState:
-        outcome = decide_batch(
-            state,
-            history,
-            batch,
-            self.policy,
-            version=version,
-            at=at,
-            keep_going=False,
-            pre_check=provider_check(principal),
+        decided = decide(
+            self.policy, principal, head.plan_head(), state, history, batch, self.now(), trusted=True
         )
-        if outcome.refused:
-            raise _Refused(outcome.refused[0], trusted=trusted)
-        return outcome.state
+        return await self._write(conn, case_id, decided)
 
-    async def _write(
-        self,
-        conn: asyncpg.Connection,
-        case_id: str,
-        head: Head,
-        before: CaseState,
-        after: CaseState,
-        batch: Sequence[Validated],
-        at: datetime,
-    ) -> Appended:
-        """Plan (with the `recorded_at` the batch was decided with) and write; cache the result."""
-        cached = self.cache.get(case_id)
-        rows = (cached.clock_row, cached.ledger_rows) if cached and cached.version == head.version else None
-        sealed = await self._sealed(conn, case_id, batch)
-        plan = plan_append(case_id, head, before, sealed, after, self.project, now=at, rows_before=rows)
-        positions = await appends.write(conn, appends.AppendCall.of(plan, FOLD_VERSION, alone=True))
-        self.cache.put(case_id, CachedCase.written(plan, head))
-        return Appended(
-            case_id,
-            plan.new_version,
-            [
-                {"event_id": str(e.event_id), "version": e.version, "position": p, "type": e.type}
-                for e, p in zip(plan.events, positions, strict=True)
-            ],
+    async def _write(self, conn: asyncpg.Connection, case_id: str, decided: Decided) -> Appended:
+        return await write_decided(
+            conn, case_id, decided, project=self.project, cache=self.cache, keys=self.keys
         )
-
-    async def _sealed(
-        self, conn: asyncpg.Connection, case_id: str, batch: Sequence[Validated]
-    ) -> Sequence[Validated]:
-        """The batch as stored: each personal value sealed with the case's data key (the
-        key made with the case's first personal value); as is without keys."""
-        if self.keys is None:
-            return batch
-        sealed, key = [], None
-        for v in batch:
-            if not holds_personal(v.event.TYPE, v.data, v.metadata):
-                sealed.append(v)
-                continue
-            key = key or await self.keys.for_append(conn, case_id)
-            data, metadata = seal_event_data(v.event.TYPE, v.data, v.metadata, case_id, v.event_id, key)
-            sealed.append(replace(v, data=data, metadata=metadata))
-        return sealed

@@ -1,9 +1,15 @@
 """Export one case as an offline bundle: its events, the policy they were judged by, proofs, checkpoint.
 
 The bundle holds the case's events that the newest signed checkpoint covers (a prefix
-of the stream: events recorded since are left out and counted in `uncovered`), the
-policy versions in force with their leaves, an inclusion proof for each, and the signed
-note itself. `caseledger verify-bundle` checks it with the public key alone.
+of the stream: events recorded since are left out and counted in `uncovered`), every
+adoption of the policy the service answers with, under its adoption number (the number
+of its checkpoint leaf; `app.domain.bundle_policy` says why not its place in the table),
+an inclusion proof for each, and the signed note itself. `caseledger verify-bundle`
+checks it with the public key alone and replays the service's clock and ledger.
+
+An adoption not yet in the checkpoint is refused, not left out: without it the replay
+would price and explain the case otherwise than the service does, silently. The service's
+signer adds it at its next round (docs/trust.md).
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from typing import Any
 import asyncpg
 
 from app.domain.bundle import build_bundle, encode_proof
-from app.domain.merkle_leaves import policy_version_digest, policy_version_record
+from app.domain.bundle_policy import policy_entries
+from app.domain.merkle_leaves import policy_version_digest
 from app.domain.policy import PolicyTable
 from app.service.case_keys import CaseKeys
 from app.service.errors import ServiceError
@@ -34,16 +41,34 @@ class ExportedCase:
 def _policy_entries(
     policy: PolicyTable, policy_id: str, leaves: list[asyncpg.Record], size: int
 ) -> list[dict[str, Any]]:
-    """Each version in force with its leaf; refused when one is not in the signed tree yet."""
-    known = {(r["version"], bytes(r["digest"])): r["leaf_index"] for r in leaves if r["subject"] == policy_id}
-    entries = []
-    for number, version in enumerate(policy.versions, start=1):
-        record = policy_version_record(version)
-        index = known.get((number, policy_version_digest(record)))
-        if index is None or index >= size:
-            raise ServiceError("not_found", "the policy in force is not covered by a signed checkpoint yet")
-        entries.append({"number": number, "record": record, "leaf_index": index})
-    return entries
+    """Each version the bundle carries with its leaf; refused when one is not in the signed tree yet."""
+    signed = {
+        (r["version"], bytes(r["digest"])): r["leaf_index"]
+        for r in leaves
+        if r["subject"] == policy_id and r["leaf_index"] < size
+    }
+    entries = policy_entries(policy)
+    keys = [(e["number"], policy_version_digest(e["record"])) for e in entries]
+    missing = [e for e, key in zip(entries, keys, strict=True) if key not in signed]
+    if missing:
+        raise ServiceError(
+            "not_found",
+            _not_signed_yet(missing, size),
+            uncovered_policy_versions=[e["number"] for e in missing],
+        )
+    return [e | {"leaf_index": signed[key]} for e, key in zip(entries, keys, strict=True)]
+
+
+def _not_signed_yet(missing: list[dict[str, Any]], size: int) -> str:
+    named = ", ".join(
+        f"policy version {e['number']}" + (f" (adopted at {e['adopted_at']})" if "adopted_at" in e else "")
+        for e in missing
+    )
+    verb, it = ("is", "it") if len(missing) == 1 else ("are", "them")
+    return (
+        f"{named} {verb} not in the newest signed checkpoint (tree size {size}) yet, and the "
+        f"case's clock and ledger depend on {it}: export again after the next checkpoint"
+    )
 
 
 async def export_case(
