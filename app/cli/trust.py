@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import asyncpg
 import orjson
 import typer
 
-from app.cli.common import policy, with_pool
+from app.cli.common import with_pool
+from app.service import policy as policies
 from app.settings import get_settings
 
 PublicKey = Annotated[
@@ -29,7 +31,7 @@ def checkpoint_command(
     out: Annotated[Path, typer.Option("--out", file_okay=False, help="folder for <size>.checkpoint files")],
 ) -> None:
     """Extend the tree over the stable prefix, sign a checkpoint, write it to OUT and record it."""
-    from app.ops.checkpoint import checkpoint_once, signer_from_key_file
+    from app.ops.checkpoint import signer_from_key_file
 
     settings = get_settings()
     try:
@@ -37,7 +39,7 @@ def checkpoint_command(
     except (OSError, ValueError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
-    path, note = with_pool(lambda pool: checkpoint_once(pool, policy(), settings.policy_id(), signer))
+    path, note = with_pool(lambda pool: _checkpoint_with_recorded_policy(pool, signer))
     typer.echo(f"wrote {path}", err=True)
     typer.echo(note, nl=False)
 
@@ -56,16 +58,37 @@ def verify_checkpoints_command(
     Exits 1 and names what it found (case_rewritten, tail_deleted, case_deleted,
     event_inserted, events_reordered, read_model_differs, ...).
     """
-    from app.ops.verify_checkpoints import verify_checkpoints
     from app.service.checkpoint_keys import load_verifier_key_file
 
     verifier = load_verifier_key_file(public_key)
-    report = with_pool(
-        lambda pool: verify_checkpoints(pool, checkpoints, verifier, policy(), read_models=read_models)
-    )
+    report = with_pool(lambda pool: _verify_against_recorded_policy(pool, checkpoints, verifier, read_models))
     typer.echo(report.text())
     if not report.ok:
         raise typer.Exit(1)
+
+
+async def _checkpoint_with_recorded_policy(pool: asyncpg.Pool, signer: Any) -> tuple[Path, str]:
+    """Sign over the policy table as recorded (every adoption gets its leaf), as the service's
+    own signer does: with the configured file alone, adoptions would never be covered and
+    every export after one would be refused until the service signed."""
+    from app.ops.checkpoint import checkpoint_once
+
+    settings = get_settings()
+    table = await policies.recorded_table(pool, settings.policy_table(), settings.policy_id())
+    return await checkpoint_once(pool, table, settings.policy_id(), signer)
+
+
+async def _verify_against_recorded_policy(
+    pool: asyncpg.Pool, checkpoints: Path, verifier: Any, read_models: bool
+) -> Any:
+    """The checkpoints' policy leaves and the read models' fresh fold both need the recorded
+    table (with its adoptions), not the configured file."""
+    from app.ops.verify_checkpoints import verify_checkpoints
+
+    async with pool.acquire() as conn:
+        stored = await policies.stored_versions(conn)
+    table = policies.table_of(stored) if stored else get_settings().policy_table()  # never written to
+    return await verify_checkpoints(pool, checkpoints, verifier, table, read_models=read_models)
 
 
 def verify_bundle_command(

@@ -165,3 +165,31 @@ async def test_a_destroyed_case_under_a_same_day_retention_correction_still_veri
     assert document["events"][-1]["type"] == "CaseRecordsDestroyed"
     assert not any(value.encode() in orjson.dumps(document) for value in case.personal)
     assert any(DESTROYED in orjson.dumps(e.get("opened", {})).decode() for e in document["events"])
+
+
+async def test_the_cli_checkpoint_covers_adoptions_so_an_export_after_one_verifies(
+    service: tuple[Api, Any],
+    fresh: tuple[str, asyncpg.Pool],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    settings_cleared: None,
+) -> None:
+    """An operator signs with `caseledger checkpoint` (not the service's interval signer):
+    the adoption made over HTTP must get its leaf, or every export after it is refused."""
+    api, _ = service
+    url, pool = fresh
+    case_id = f"case-{uuid.uuid4().hex[:12]}"
+    await pba_case(api, case_id)
+    await adopt(api, RAISED)
+    await settled(pool)
+    key, out = tmp_path / "operator.key", tmp_path / "kept"
+
+    signed = await cli(url, monkeypatch, "checkpoint", "--key", str(key), "--out", str(out))
+    assert signed.exit_code == 0, signed.output
+    document = await replayed_as_served(api, case_id, Path(f"{key}.pub"), AS_OF)
+    assert [v["number"] for v in document["policy"]["versions"]] == [1, 2]
+
+    checked = await cli(
+        url, monkeypatch, "verify-checkpoints", "--checkpoints", str(out), "--public-key", f"{key}.pub"
+    )
+    assert checked.exit_code == 0, checked.output

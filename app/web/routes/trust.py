@@ -47,7 +47,11 @@ class InclusionOut(BaseModel):
 class BundledPolicy(BaseModel):
     policy_id: str
     versions: list[dict[str, object]] = Field(
-        description="versions the events were judged by: {number, record, leaf_index, inclusion_proof}"
+        description=(
+            "versions the events were judged by, by adoption number: {number, record, adopted_at, "
+            "adopted_by, leaf_index, inclusion_proof}; adopted_at and adopted_by are absent for a "
+            "table without adoption history (format caseledger.case-bundle.v2; v1 files carry neither)"
+        )
     )
 
 
