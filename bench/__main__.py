@@ -34,7 +34,7 @@ from bench.suite import NAMES, Suite
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python3 dev.py bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="small sizes, one repeat: a smoke run (< 1 min)")
+    p.add_argument("--quick", action="store_true", help="small sizes, one repeat: a smoke run (~1 min)")
     p.add_argument(
         "--only",
         action="append",

@@ -79,6 +79,12 @@ async def timed_writers(
     return counted, cpu.wall, cpu
 
 
+def summed(windows: list[tuple[int, float, CpuSplit]]) -> dict[str, Any]:
+    """Several `timed_writers` windows of one side as one figure (CPU split of the last)."""
+    events, wall = sum(w[0] for w in windows), sum(w[1] for w in windows)
+    return {"events": events, "rate": events / wall, "cpu": windows[-1][2].as_dict(windows[-1][0])}
+
+
 def _payment(i: int) -> dict[str, Any]:
     return {
         "authorization_id": f"auth-{i}",
@@ -168,6 +174,26 @@ async def preload_cases(handler: AppendHandler, n: int, seed: int, prefix: str) 
     return scripts
 
 
+async def existing_case_steps(
+    handler: AppendHandler, writers: int, cases_per_writer: int, seed: int, prefix: str
+) -> Callable[[int], Awaitable[int]]:
+    """Preloads `writers * cases_per_writer` cases; each call of the step appends one event
+    to the next of writer w's cases (for `timed_writers`, as often as wanted)."""
+    scripts = await preload_cases(handler, writers * cases_per_writer, seed, prefix)
+    ids = list(scripts)
+    versions = dict.fromkeys(ids, PRELOAD_EVENTS)
+    mine = [itertools.cycle(ids[w::writers]) for w in range(writers)]
+
+    async def step(w: int) -> int:
+        case_id = next(mine[w])
+        type_, data = next(scripts[case_id])
+        done = await handler.append(PRINCIPAL, case_id, versions[case_id], [Proposed(type_, data)])
+        versions[case_id] = done.version
+        return 1
+
+    return step
+
+
 async def store(
     url: str,
     writers: int,
@@ -203,18 +229,7 @@ async def store(
                 )
                 return 1
         else:
-            scripts = await preload_cases(handler, writers * cases_per_writer, seed, f"ex-{run}")
-            ids = list(scripts)
-            versions = dict.fromkeys(ids, PRELOAD_EVENTS)
-            mine = [itertools.cycle(ids[w::writers]) for w in range(writers)]
-
-            async def step(w: int) -> int:
-                case_id = next(mine[w])
-                type_, data = next(scripts[case_id])
-                done = await handler.append(PRINCIPAL, case_id, versions[case_id], [Proposed(type_, data)])
-                versions[case_id] = done.version
-                return 1
-
+            step = await existing_case_steps(handler, writers, cases_per_writer, seed, f"ex-{run}")
         n, wall, cpu = await timed_writers(writers, step, seconds)
     finally:
         await pool.close()

@@ -1,18 +1,18 @@
-"""Issue 12, item 6: what signed checkpoints cost.
+"""Issue 12, item 6: what signed checkpoints cost (a step of `python3 dev.py bench`).
 
-1. appends: `bench.appends.store` (8 writers, existing cases) with and without a
-   checkpoint signed every second by a concurrent signer (its own pool, as the
-   service's interval signer runs), alternated A B A B so drift hits both alike.
-   Target: with >= 0.95 x without.
-2. verify: N events (generated case histories with valid hash chains, COPYed in), one
-   checkpoint over them, then `verify-checkpoints` (tree part: every hash recomputed from
-   content, both trees, the diff) against a plain server-side cursor read of the same
-   rows in the same order. Target: verify >= 0.5 x the read's events/s, and bounded
-   memory (peak RSS of each phase, reset before it, is printed).
+1. appends: `bench.appends` store appends (8 writers, existing cases) with and without a
+   checkpoint signed every second by a concurrent signer (its own pool, in this process's
+   event loop, as the service's interval signer runs in a worker's). Both kinds of
+   window run in the same database, alternating A B B A ... so that the database's growth
+   and the machine's drift hit both alike; before every window one untimed round takes in
+   what the window before appended. Target: with >= 0.95 x without.
+2. verify: one checkpoint over N events, then `verify_checkpoints` (the tree part:
+   signatures, every hash recomputed from content, both trees, the merge; not the read
+   models' fold) against a plain server-side cursor read of the same rows in the same
+   order, as the service's pool decodes them; each in a fresh process, as the CLI runs.
+   Target: verify >= 0.5 x the read's events/s, in bounded memory (each process's peak RSS).
 
-Run: `.venv/bin/python -m bench.checkpoints [--events N] [--seconds S] [--repeats R]`.
-To put it in the suite: call `appends_ratio` and `verify_ratio` from a `_checkpoints`
-step in bench/suite.py and add two Figures (ratios, targets 0.95 and 0.5).
+Alone: `.venv/bin/python -m bench.checkpoints [--events N] [--seconds S] [--repeats R]`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import statistics
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -28,21 +29,22 @@ from typing import Any
 
 from app.domain.policy import DEFAULT_POLICY
 from app.ops.checkpoint import checkpoint_once, signer_from_key_file
-from app.ops.verify_checkpoints import verify_checkpoints
-from app.service.checkpoint_keys import load_verifier_key_file
+from app.service.append import AppendHandler
 from app.service.checkpointing import Signer
 from app.store.db import create_pool
 from bench import appends
 from bench.checkpoint_data import load_events
-from bench.common import Databases, median, server_url
+from bench.common import Databases, check_stop, log, median, server_url
+from bench.verify_child import run_child
 
 ORIGIN = "bench.caseledger/ledger"
+WRITERS = 8
+INTERVAL = 1.0
 
 
 @contextlib.asynccontextmanager
-async def signing_every(url: str, signer: Signer, interval: float) -> AsyncIterator[list[float]]:
-    """A concurrent signer; yields the list of each round's duration."""
-    pool = await create_pool(url, min_size=1, max_size=2)
+async def signing_every(pool: Any, signer: Signer, interval: float) -> AsyncIterator[list[float]]:
+    """A concurrent signer; yields the list of each round's duration (seconds)."""
     rounds: list[float] = []
 
     async def loop() -> None:
@@ -59,96 +61,92 @@ async def signing_every(url: str, signer: Signer, interval: float) -> AsyncItera
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def appends_ratio(
+    databases: Databases, *, seconds: float, repeats: int, folder: Path, cases_per_writer: int
+) -> dict[str, Any]:
+    """Per repeat `seconds` of appends without and `seconds` with the signer, in half-length
+    windows A B B A (a drift within the repeat hits both sides alike)."""
+    url = await databases.create("ckpa")
+    pool = await create_pool(url, min_size=WRITERS, max_size=WRITERS + 2)
+    signer_pool = await create_pool(url, min_size=1, max_size=2)
+    signer = signer_from_key_file(folder / "appends.key", folder / "appends-out", ORIGIN)
+    runs: dict[str, list[dict[str, Any]]] = {"without": [], "with": []}
+    durations: list[float] = []
+    try:
+        step = await appends.existing_case_steps(
+            AppendHandler(pool, DEFAULT_POLICY), WRITERS, cases_per_writer, 7, "ckp"
+        )
+        for repeat in range(repeats):
+            check_stop()
+            windows: dict[str, list[tuple[int, float, Any]]] = {"without": [], "with": []}
+            for kind in ("without", "with", "with", "without"):
+                # Before every window, one untimed round takes in what the one before appended
+                # (the same pause before both kinds of window).
+                await checkpoint_once(signer_pool, DEFAULT_POLICY, "default", signer)
+                if kind == "without":
+                    windows[kind].append(await appends.timed_writers(WRITERS, step, seconds / 2))
+                    continue
+                async with signing_every(signer_pool, signer, INTERVAL) as rounds:
+                    windows[kind].append(await appends.timed_writers(WRITERS, step, seconds / 2))
+                durations += rounds
+            for kind, timed in windows.items():
+                runs[kind].append(appends.summed(timed))
+            log(
+                f"  checkpoints, appends repeat {repeat + 1}: without {runs['without'][-1]['rate']:,.0f}/s, "
+                f"with a checkpoint every second {runs['with'][-1]['rate']:,.0f}/s"
+            )
+    finally:
+        await signer_pool.close()
         await pool.close()
-
-
-async def appends_ratio(databases: Databases, seconds: float, repeats: int, folder: Path) -> dict[str, Any]:
-    plain, signed, rounds = [], [], []
-    for repeat in range(repeats):
-        url = await databases.create(f"ckpa{repeat}")
-        plain.append((await appends.store(url, 8, seconds, new_cases=False, seed=repeat))["rate"])
-        await databases.drop(url)
-        url = await databases.create(f"ckpb{repeat}")
-        signer = signer_from_key_file(folder / "bench.key", folder / f"out-{repeat}", ORIGIN)
-        async with signing_every(url, signer, 1.0) as durations:
-            signed.append((await appends.store(url, 8, seconds, new_cases=False, seed=repeat))["rate"])
-        rounds += durations
         await databases.drop(url)
     return {
-        "without": median(plain),
-        "with": median(signed),
-        "ratio": median(signed) / median(plain),
-        "repeats": {"without": plain, "with": signed},
-        "checkpoints_signed": len(rounds),
-        "checkpoint_round_ms_median": 1000 * median(rounds) if rounds else None,
+        **runs,
+        "checkpoints_signed": len(durations),
+        "round_ms_median": round(1000 * median(durations), 1) if durations else None,
+        "round_ms_max": round(1000 * max(durations), 1) if durations else None,
     }
 
 
-def _reset_peak_rss() -> None:
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-
-
-def _peak_rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-async def _cursor_read(pool: Any) -> int:
-    rows = 0
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        cursor = await conn.cursor(
-            "SELECT position, case_id, version, event_id, type, schema_version, data, metadata,"
-            " recorded_at, hash FROM events ORDER BY position"
-        )
-        while batch := await cursor.fetch(5000):
-            rows += len(batch)
-    return rows
-
-
-async def _timed(label: str, work: Any) -> tuple[Any, float, float]:
-    _reset_peak_rss()
-    started = time.perf_counter()
-    result = await work
-    seconds = time.perf_counter() - started
-    peak = _peak_rss_mib()
-    print(f"  {label}: {seconds:.2f} s, peak RSS {peak:.0f} MiB", flush=True)
-    return result, seconds, peak
-
-
-async def verify_ratio(databases: Databases, events: int, repeats: int, folder: Path) -> dict[str, Any]:
-    url = await databases.create("ckpv")
-    pool = await create_pool(url, min_size=2, max_size=4, statement_timeout_ms=0)
+async def verify_ratio(
+    databases: Databases, *, events: int, repeats: int, folder: Path, url: str | None = None
+) -> dict[str, Any]:
+    """On `url`'s events when given (the bulk benchmark's import), else on `events` loaded
+    here. Each repeat: the plain cursor read, then verify, each in a fresh child process."""
+    own = url is None
+    if url is None:
+        url = await databases.create("ckpv")
+        await load_events(url, events)
+    pool = await create_pool(url, min_size=1, max_size=2, statement_timeout_ms=0)
     try:
-        _, load_s, _ = await _timed(f"load {events} events", load_events(url, events))
         signer = signer_from_key_file(folder / "verify.key", folder / "verify-out", ORIGIN)
-        _, first_s, _ = await _timed(
-            "first checkpoint", checkpoint_once(pool, DEFAULT_POLICY, "default", signer)
-        )
-        verifier = load_verifier_key_file(folder / "verify.key.pub")
-        reads, verifies, peaks = [], [], []
-        for _ in range(repeats):
-            rows, read_s, read_peak = await _timed("cursor read", _cursor_read(pool))
-            check = verify_checkpoints(pool, signer.out_dir, verifier, DEFAULT_POLICY, read_models=False)
-            report, verify_s, verify_peak = await _timed("verify --checkpoints", check)
-            assert rows == events and report.ok and report.events == events, report.text()
-            reads.append(events / read_s)
-            verifies.append(events / verify_s)
-            peaks.append((read_peak, verify_peak))
+        started = time.perf_counter()
+        await checkpoint_once(pool, DEFAULT_POLICY, "default", signer)
+        first_s = time.perf_counter() - started
+        runs = []
+        for repeat in range(repeats):
+            check_stop()
+            read = await asyncio.to_thread(run_child, "cursor", url)
+            verify = await asyncio.to_thread(run_child, "verify", url, str(signer.out_dir))
+            held = await asyncio.to_thread(run_child, "cursor-held", url)
+            if verify["rows"] != read["rows"]:
+                raise RuntimeError(f"verify checked {verify['rows']} events of {read['rows']}")
+            runs.append({"cursor": read, "verify": verify, "cursor_held": held})
+            log(
+                f"  checkpoints, verify repeat {repeat + 1}: {verify['rate']:,.0f} events/s, "
+                f"cursor {read['rate']:,.0f} rows/s ({held['rate']:,.0f} with the collector held); "
+                f"peak RSS {verify['peak_rss_mib']:.0f} MiB, the cursor's {read['peak_rss_mib']:.0f} MiB"
+            )
     finally:
         await pool.close()
-        await databases.drop(url)
-    return {
-        "events": events,
-        "load_seconds": load_s,
-        "first_checkpoint_seconds": first_s,
-        "cursor_read_events_per_s": median(reads),
-        "verify_events_per_s": median(verifies),
-        "ratio": median(verifies) / median(reads),
-        "peak_rss_mib": peaks,
-    }
+        if own:
+            await databases.drop(url)
+    return {"runs": runs, "first_checkpoint_seconds": round(first_s, 2)}
+
+
+def ratios(pairs: list[tuple[float, float]]) -> float:
+    return statistics.median(a / b for a, b in pairs)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -158,20 +156,23 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         try:
             if "appends" in args.only:
-                result = await appends_ratio(databases, args.seconds, args.repeats, Path(tmp))
+                out = await appends_ratio(
+                    databases,
+                    seconds=args.seconds,
+                    repeats=args.repeats,
+                    folder=Path(tmp),
+                    cases_per_writer=appends.CASES_PER_WRITER,
+                )
+                pairs = [(w["rate"], o["rate"]) for w, o in zip(out["with"], out["without"], strict=True)]
                 print(
-                    f"appends/s without {result['without']:.0f}, with a checkpoint every second "
-                    f"{result['with']:.0f}: ratio {result['ratio']:.3f} (target >= 0.95); {result}",
-                    flush=True,
+                    f"appends with / without a checkpoint every second: {ratios(pairs):.3f} (target >= 0.95)"
                 )
             if "verify" in args.only:
-                result = await verify_ratio(databases, args.events, args.repeats, Path(tmp))
-                print(
-                    f"verify {result['verify_events_per_s']:.0f} events/s vs cursor read "
-                    f"{result['cursor_read_events_per_s']:.0f}: ratio {result['ratio']:.3f}"
-                    f" (target >= 0.5); {result}",
-                    flush=True,
+                out = await verify_ratio(
+                    databases, events=args.events, repeats=args.repeats, folder=Path(tmp)
                 )
+                pairs = [(r["verify"]["rate"], r["cursor"]["rate"]) for r in out["runs"]]
+                print(f"verify --checkpoints / cursor read: {ratios(pairs):.3f} (target >= 0.5)")
         finally:
             await databases.drop_all()
 

@@ -1,6 +1,10 @@
 """What confidentiality costs: appends with and without sealing, closure-clock reads with
 and without access records, alternating in the same run and the same database.
 
+A quick look on the in-process app. The figures with targets are in `python3 dev.py bench`
+(steps `sealing` and `reads`: bench/sealing.py, bench/server_variants.py), against a real
+server and a raw client.
+
 Run: `.venv/bin/python -m bench.confidentiality_cost --server-url postgresql://postgres@127.0.0.1:5432/postgres
 [--seconds 3] [--rounds 2]`. A throwaway database is created on that server and dropped
 at the end. Appends: 8 writers, each a stream of new cases (CaseOpened, EmploymentStarted

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 
+from app.store.db import connect
 from bench.gen import AS_OF
 from bench.httpload import RawConnection, run_load
 from bench.server import Server
@@ -115,3 +116,16 @@ async def status_mix(url: str) -> dict[str, int]:
     finally:
         await conn.close()
     return {r["status"]: int(r["n"]) for r in rows}
+
+
+async def access_records(url: str, *, since: datetime | None) -> int:
+    """Access records the service wrote for requests made at or after `since` (all: None)."""
+    conn = await connect(url)
+    try:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM access_log WHERE $1::timestamptz IS NULL OR at >= $1", since
+            )
+        )
+    finally:
+        await conn.close()

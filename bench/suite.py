@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import statistics
 from argparse import Namespace
+from datetime import UTC, datetime
 from typing import Any
 
 from bench import appends, bulk, commands, peer, reads, rebuild, replay
 from bench.common import Databases, Figure, Ratio, check_stop, log
 from bench.server import Server, make_key
+from bench.suite_trust import TrustSteps
 
-NAMES = ("appends", "commands", "bulk", "rebuild", "reads", "replay")
+# checkpoints right after bulk: it verifies the imported events before rebuild drops them.
+NAMES = ("appends", "sealing", "commands", "bulk", "checkpoints", "rebuild", "reads", "replay")
+WITHOUT_ACCESS_RECORD = "bench.server_variants:without_access_record"
 MB = 2**20
 
 
@@ -21,7 +25,7 @@ def _cores(cpu: dict[str, Any]) -> str:
     )
 
 
-class Suite:
+class Suite(TrustSteps):
     def __init__(self, args: Namespace, databases: Databases) -> None:
         self.args, self.dbs = args, databases
         quick = args.quick
@@ -399,15 +403,21 @@ class Suite:
             "clock_httpx": [],
             "clock_2w": [],
             "worklist": [],
+            "clock_raw_no_access_record": [],
         }
         for workers in (1, 2):
             server = Server(url, workers, f"server-reads-{workers}w")
             self.servers.append(server)
             server.start()
+            # The access record's cost (issue 13): the same reads on a server without it,
+            # alternating with the one above, repeat by repeat.
+            bare = self._start(Server(url, 1, "server-reads-no-access", WITHOUT_ACCESS_RECORD), workers)
             try:
                 for r in range(self.repeats):
                     check_stop()
                     for kind in ("raw", "httpx") if workers == 1 else ("raw",):
+                        if bare is not None and kind == "raw" and r % 2 == 1:
+                            await self._reads_without_access_record(bare, key, case_ids, r, out)
                         res = await reads.clock_reads(
                             server, key, case_ids, kind=kind, seconds=self.seconds, seed=r
                         )
@@ -416,6 +426,8 @@ class Suite:
                             f"closure clock, {workers} worker(s), {kind}: "
                             f"{res['rate']:,.0f}/s p99 {res['p99_ms']:.1f} ms, {_cores(res['cpu'])}"
                         )
+                        if bare is not None and kind == "raw" and r % 2 == 0:
+                            await self._reads_without_access_record(bare, key, case_ids, r, out)
                     if workers == 1:
                         res = await reads.worklist(server, key, kind="raw", seconds=self.seconds)
                         out["worklist"].append(res)
@@ -423,7 +435,11 @@ class Suite:
                 self.rss[f"read_{workers}w"] = [v / MB for v in server.peak_rss.values()]
             finally:
                 server.stop()
+                if bare is not None:
+                    bare.stop()
         self.runs["reads"] = {**out, "status_mix": mix, "loaded": loaded}
+        if not await reads.access_records(url, since=None):
+            raise RuntimeError("the service wrote no access record: the reads measured nothing of it")
         n = f"{expected['cases']:,}"
         for kind in ("raw", "httpx"):
             runs = out[f"clock_{kind}"]
@@ -482,7 +498,45 @@ class Suite:
             },
         )
         self._memory("read", "7 service RSS under the read load (peak, per worker)")
+        self._access_record_figures(out)
         await self.dbs.drop(url)
+
+    def _start(self, server: Server, workers: int) -> Server | None:
+        """The server without the access record: beside the one-worker server only."""
+        if workers != 1:
+            return None
+        self.servers.append(server)
+        return server.start()
+
+    async def _reads_without_access_record(
+        self, server: Server, key: str, case_ids: list[str], r: int, out: dict[str, Any]
+    ) -> None:
+        started = datetime.now(UTC)
+        res = await reads.clock_reads(server, key, case_ids, kind="raw", seconds=self.seconds, seed=r)
+        await asyncio.sleep(1.0)  # the other server's recorder writes every 0.5 s
+        written = await reads.access_records(server.url, since=started)
+        if written:
+            raise RuntimeError(f"the server without the access record wrote {written} access records")
+        out["clock_raw_no_access_record"].append(res)
+        log(f"closure clock, 1 worker, raw, no access record: {res['rate']:,.0f}/s p99 {res['p99_ms']:.1f}")
+
+    def _access_record_figures(self, out: dict[str, Any]) -> None:
+        bare, kept = out["clock_raw_no_access_record"], out["clock_raw"]
+        self.figure(
+            "reads.clock.raw.no_access_record",
+            "13.1 closure-clock reads, 32 clients, 1 worker, raw client, without the access record",
+            "requests/s",
+            [x["rate"] for x in bare],
+            extra={"p99_ms": statistics.median(x["p99_ms"] for x in bare), "cpu": bare[-1]["cpu"]},
+        )
+        self.ratio(
+            "access_record",
+            "closure-clock reads with the access record / without",
+            "reads.clock.raw",
+            "reads.clock.raw.no_access_record",
+            0.9,
+            [(a["rate"], b["rate"]) for a, b in zip(kept, bare, strict=True)],
+        )
 
     # 6 ------------------------------------------------------------------------------------------
     async def _replay(self) -> None:

@@ -15,7 +15,7 @@ import asyncpg
 import orjson
 import typer
 
-from app.cli.common import with_pool
+from app.cli.common import database_url, with_pool
 from app.service import policy as policies
 from app.settings import get_settings
 
@@ -88,7 +88,10 @@ async def _verify_against_recorded_policy(
     async with pool.acquire() as conn:
         stored = await policies.stored_versions(conn)
     table = policies.table_of(stored) if stored else get_settings().policy_table()  # never written to
-    return await verify_checkpoints(pool, checkpoints, verifier, table, read_models=read_models)
+    # With the URL, a large log's hashes are recomputed by worker processes (verify_hashers).
+    return await verify_checkpoints(
+        pool, checkpoints, verifier, table, read_models=read_models, url=database_url()
+    )
 
 
 def verify_bundle_command(

@@ -71,8 +71,16 @@ class Frontier:
         self.size += 1
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> Frontier:
+        """`append` each, inlined: a verifier extends by a million leaves (about half the cost)."""
+        hashes, size, sha256 = self._hashes, self.size, hashlib.sha256
         for hashed in leaf_hashes:
-            self.append(hashed)
+            carry = size
+            while carry & 1:  # merge the new subtree with equal-sized ones on its left
+                hashed = sha256(b"\x01" + hashes.pop() + hashed).digest()
+                carry >>= 1
+            hashes.append(hashed)
+            size += 1
+        self.size = size
         return self
 
     def root(self) -> bytes:

@@ -38,21 +38,32 @@ class TreeWalk:
         return self.tree.size
 
     def feed(self, leaf_hashes: Iterable[bytes]) -> None:
-        for hashed in leaf_hashes:
-            index = self.tree.size
-            while self._ranges and self._ranges[-1][0] == index:
+        """In segments that no checkpoint size, range start or range end cuts: each segment
+        extends the tree and every open range's subtree in one `Frontier.extend`."""
+        leaves = leaf_hashes if isinstance(leaf_hashes, list) else list(leaf_hashes)
+        at = 0
+        while at < len(leaves):
+            size = self.tree.size
+            while self._ranges and self._ranges[-1][0] == size:
                 self._active.append((self._ranges.pop(), Frontier()))
-            if self._active:
-                self._add_to_ranges(hashed, index)
-            self.tree.append(hashed)
-            if self._sizes and self._sizes[-1] == self.tree.size:
-                self._take_snapshots()
+            stop = min(
+                len(leaves) - at,
+                self._ranges[-1][0] - size if self._ranges else len(leaves),
+                self._sizes[-1] - size if self._sizes else len(leaves),
+                *(span[1] - size for span, _ in self._active),
+            )
+            segment = leaves[at : at + stop]
+            for _, subtree in self._active:
+                subtree.extend(segment)
+            self.tree.extend(segment)
+            at += stop
+            self._close_ranges()
+            self._take_snapshots()
 
-    def _add_to_ranges(self, hashed: bytes, index: int) -> None:
+    def _close_ranges(self) -> None:
         still_open = []
         for span, subtree in self._active:
-            subtree.append(hashed)
-            if span[1] == index + 1:
+            if span[1] == self.tree.size:
                 self.range_roots[span] = subtree.root()
             else:
                 still_open.append((span, subtree))

@@ -21,17 +21,14 @@ Whether the roots match the signed checkpoints is the verdict; these names expla
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.domain.hashing import GENESIS, event_hash
+from app.domain.audit_rows import Row, matching_run, named_event, named_leaf, same_leaf, stored_leaf_hash
 from app.domain.merkle import leaf_hash
-from app.domain.merkle_leaves import event_leaf, leaf_bytes
+from app.domain.merkle_leaves import event_leaf
 from app.domain.merkle_walk import TreeWalk
-
-Row = Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,25 +42,6 @@ class Finding:
         return f"{self.code}: case {self.case_id} version {self.version}: {self.detail}"
 
 
-def recomputed_hash(event: Row, previous: str | None) -> str | None:
-    """The event's hash from its stored content; None when its predecessor is missing."""
-    if event["version"] == 1:
-        previous = GENESIS
-    if previous is None:
-        return None
-    return event_hash(
-        previous,
-        case_id=event["case_id"],
-        version=event["version"],
-        event_id=event["event_id"],
-        type=event["type"],
-        schema_version=event["schema_version"],
-        data=event["data"],
-        metadata=event["metadata"],
-        recorded_at=event["recorded_at"],
-    )
-
-
 class TreeAudit:
     """Feed both streams in batches (`add_stored`, `add_events`), `drain` between fetches."""
 
@@ -74,8 +52,12 @@ class TreeAudit:
         self.findings: list[Finding] = []
         self.deletions: dict[str, list[int]] = {}  # case_id -> versions whose events are gone
         self.events = 0
-        self._stored: deque[Row] = deque()
-        self._events: deque[tuple[Row, str | None]] = deque()  # (event, predecessor's hash)
+        # Both streams are lists consumed from an index (cheaper than a deque per row).
+        self._stored: Sequence[Sequence[Any]] = ()
+        self._next_stored = 0
+        self._events: Sequence[Sequence[Any]] = ()
+        self._hashes: Sequence[str | None] = ()  # each event's recomputed hash, None: no predecessor
+        self._next_event = 0
         self._to_recorded: list[bytes] = []  # leaf hashes not fed yet (all of them while shared)
         self._to_derived: list[bytes] = []
         self.stored_done = self.events_done = False
@@ -84,45 +66,72 @@ class TreeAudit:
     def shared(self) -> bool:
         return self.recorded is self.derived
 
-    def add_stored(self, rows: Iterable[Row]) -> None:
-        self._stored.extend(rows)
+    def add_stored(self, rows: Sequence[Sequence[Any]]) -> None:
+        assert not self._stored_left
+        self._stored, self._next_stored = rows, 0
 
-    def add_events(self, rows: Iterable[tuple[Row, str | None]]) -> None:
-        self._events.extend(rows)
+    def add_events(self, rows: Sequence[Sequence[Any]], hashes: Sequence[str | None]) -> None:
+        """`hashes`: `audit_rows.recomputed_hashes` of `rows` (or the hash workers')."""
+        assert not self._events_left and len(rows) == len(hashes)
+        self._events, self._hashes, self._next_event = rows, hashes, 0
+
+    @property
+    def _stored_left(self) -> int:
+        return len(self._stored) - self._next_stored
+
+    @property
+    def _events_left(self) -> int:
+        return len(self._events) - self._next_event
 
     @property
     def wants_stored(self) -> bool:
-        return not self._stored and not self.stored_done
+        return not self._stored_left and not self.stored_done
 
     @property
     def wants_events(self) -> bool:
-        return not self._events and not self.events_done
+        return not self._events_left and not self.events_done
 
     @property
     def finished(self) -> bool:
-        return self.stored_done and self.events_done and not self._stored and not self._events
+        return self.stored_done and self.events_done and not self._stored_left and not self._events_left
 
     def drain(self) -> None:
         """Merge until one stream needs its next batch (or both are over)."""
-        stored_rows, event_rows = self._stored, self._events
-        while (stored_rows or self.stored_done) and (event_rows or self.events_done):
-            if not stored_rows and not event_rows:
+        while True:
+            if self.shared:
+                self._take_matching_run()
+            stored_left, events_left = self._stored_left, self._events_left
+            if not (stored_left or self.stored_done) or not (events_left or self.events_done):
                 break
-            stored = stored_rows[0] if stored_rows else None
-            event = event_rows[0][0] if event_rows else None
-            if stored is None or (event is not None and event["position"] <= stored["position"]):
-                assert event is not None
-                same_place = (
-                    stored is not None
-                    and stored["kind"] == "event"
-                    and stored["position"] == event["position"]
-                )
-                self._take_event(*event_rows.popleft(), stored if same_place else None)
-                if same_place:
-                    stored_rows.popleft()
-            else:
-                self._take_stored(stored_rows.popleft())
+            if not stored_left and not events_left:
+                break
+            self._step()
         self._flush()
+
+    def _take_matching_run(self) -> None:
+        """The untouched case, in bulk (`matching_run`)."""
+        taken = matching_run(
+            self._stored, self._next_stored, self._events, self._next_event, self._hashes, self._to_recorded
+        )
+        self._next_stored += taken
+        self._next_event += taken
+        self.events += taken
+
+    def _step(self) -> None:
+        """One row by the general rules: whatever the matching run stopped at."""
+        stored = self._stored[self._next_stored] if self._stored_left else None
+        event = self._events[self._next_event] if self._events_left else None
+        if stored is None or (event is not None and event[0] <= stored[5]):
+            assert event is not None
+            same_place = stored is not None and stored[1] == "event" and stored[5] == event[0]
+            current = self._hashes[self._next_event]
+            self._next_event += 1
+            if same_place:
+                self._next_stored += 1
+            self._take_event(named_event(event), current, named_leaf(stored) if same_place else None)
+        else:
+            self._next_stored += 1
+            self._take_stored(named_leaf(stored))
 
     def _flush(self) -> None:
         self.recorded.feed(self._to_recorded)
@@ -137,16 +146,15 @@ class TreeAudit:
             self._flush()
             self.derived = self.recorded.fork()
 
-    def _take_event(self, event: Row, previous: str | None, recorded: Row | None) -> None:
+    def _take_event(self, event: Row, current: str | None, recorded: Row | None) -> None:
         self.events += 1
-        current = recomputed_hash(event, previous)
         if current is None:
             self._add("event_missing_before", event, "the version before it is missing")
             current = event["hash"]
         elif current != event["hash"]:
             self._add("event_edited", event, "its content no longer gives its stored hash")
         hashed = leaf_hash(event_leaf(event["case_id"], event["version"], current))
-        if recorded is not None and _same_leaf(recorded, event, current):
+        if recorded is not None and same_leaf(recorded, event, current):
             self._to_recorded.append(hashed)
             if not self.shared:
                 self._to_derived.append(hashed)
@@ -157,7 +165,7 @@ class TreeAudit:
             if event["position"] <= self.tree_last_position:
                 self._add("event_inserted", event, f"at position {event['position']}, never in the tree")
             return
-        self._to_recorded.append(_stored_leaf_hash(recorded))
+        self._to_recorded.append(stored_leaf_hash(recorded))
         if (recorded["subject"], recorded["version"]) != (event["case_id"], event["version"]):
             where = f"case {recorded['subject']} version {recorded['version']}"
             self._add(
@@ -167,7 +175,7 @@ class TreeAudit:
             self._add("case_rewritten", event, "its content changed and its hashes were recomputed")
 
     def _take_stored(self, stored: Row) -> None:
-        hashed = _stored_leaf_hash(stored)
+        hashed = stored_leaf_hash(stored)
         if stored["kind"] == "policy":
             self._to_recorded.append(hashed)
             if not self.shared:
@@ -179,21 +187,6 @@ class TreeAudit:
 
     def _add(self, code: str, event: Row, detail: str) -> None:
         self.findings.append(Finding(code, event["case_id"], event["version"], detail))
-
-
-def _same_leaf(recorded: Row, event: Row, current: str) -> bool:
-    return (
-        recorded["version"] == event["version"]
-        and recorded["subject"] == event["case_id"]
-        and bytes(recorded["digest"]) == bytes.fromhex(current)
-    )
-
-
-def _stored_leaf_hash(stored: Row) -> bytes:
-    """Recomputed from the recorded fields (the leaf_hash column is not trusted)."""
-    return leaf_hash(
-        leaf_bytes(stored["kind"], stored["subject"], stored["version"], bytes(stored["digest"]))
-    )
 
 
 def deletion_findings(deletions: dict[str, list[int]], remaining: Mapping[str, int]) -> list[Finding]:

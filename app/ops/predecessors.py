@@ -10,6 +10,7 @@ made the read ~1.5 x slower), and memory stays flat however many cases there are
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
@@ -23,25 +24,24 @@ class Predecessors:
         self._last: dict[str, tuple[int, str]] = {}
         self._limit = limit
 
-    async def attach(
-        self, conn: asyncpg.Connection, events: Sequence[asyncpg.Record]
-    ) -> list[tuple[asyncpg.Record, str | None]]:
-        """(event, its predecessor's stored hash or None when that version is missing)."""
-        last, pairs, missing = self._last, [], []
-        for event in events:
-            case_id, version = event["case_id"], event["version"]
+    async def of(self, conn: asyncpg.Connection, events: Sequence[Sequence[Any]]) -> list[str | None]:
+        """Each event's predecessor's stored hash (None when that version is missing, and for
+        version 1). Rows start (position, case_id, version, hash), as `store.event_batches` gives."""
+        last, previous, missing = self._last, [], []
+        for index, event in enumerate(events):
+            _, case_id, version, stored_hash = event[:4]
             seen = last.pop(case_id, None)
-            previous = seen[1] if seen is not None and seen[0] == version - 1 else None
-            if previous is None and version > 1:
-                missing.append((case_id, version - 1))
-            pairs.append((event, previous))
-            last[case_id] = (version, event["hash"])
+            if seen is not None and seen[0] == version - 1:
+                previous.append(seen[1])
+            else:
+                previous.append(None)
+                if version > 1:
+                    missing.append(index)
+            last[case_id] = (version, stored_hash)  # re-inserted: the dict's order is recency
         while len(last) > self._limit:
             del last[next(iter(last))]
         if missing:
-            found = await store.stored_hashes(conn, missing)
-            pairs = [
-                (e, p if p is not None or e["version"] == 1 else found.get((e["case_id"], e["version"] - 1)))
-                for e, p in pairs
-            ]
-        return pairs
+            found = await store.stored_hashes(conn, [(events[i][1], events[i][2] - 1) for i in missing])
+            for i in missing:
+                previous[i] = found.get((events[i][1], events[i][2] - 1))
+        return previous

@@ -19,11 +19,15 @@ Memory is bounded by a batch of rows and the findings.
 from __future__ import annotations
 
 import itertools
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
+from app.domain.audit_rows import recomputed_hashes
 from app.domain.checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -34,7 +38,9 @@ from app.domain.checkpoint import (
 from app.domain.merkle_walk import TreeWalk, consistency_proof_from, new_part_ranges
 from app.domain.policy import PolicyTable
 from app.domain.tree_audit import Finding, TreeAudit, deletion_findings
+from app.ops.gc import collect_batch, collector_between_batches
 from app.ops.predecessors import Predecessors
+from app.ops.verify_hashers import PARALLEL_FROM, HashWorkers, position_bounds
 from app.ops.verify_read_models import read_model_findings
 from app.service.checkpointing import CHECKPOINT_SUFFIX
 from app.store import merkle as store
@@ -47,6 +53,9 @@ class CheckpointReport:
     checkpoints: int = 0
     events: int = 0
     findings: list[Finding] = field(default_factory=list)
+    # the hash workers' peak RSS (`app.ops.verify_hashers`), none when all ran here
+    worker_peak_rss_kb: list[int] = field(default_factory=list, compare=False)
+    read_models_checked: bool = field(default=True, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -58,7 +67,8 @@ class CheckpointReport:
     def text(self) -> str:
         head = f"checked {self.checkpoints} checkpoints against {self.events} events"
         if self.ok:
-            return f"{head}: the database still gives every checkpoint, and the read models equal the log"
+            tail = ", and the read models equal the log" if self.read_models_checked else ""
+            return f"{head}: the database still gives every checkpoint{tail}"
         if not self.checkpoints and not self.findings:
             return f"{head}: no checkpoint to check against"
         lines = [f"{head}: {len(self.findings)} findings"]
@@ -99,15 +109,27 @@ async def verify_checkpoints(
     policy: PolicyTable,
     *,
     read_models: bool = True,
+    url: str | None = None,
+    hash_workers: int | None = None,
 ) -> CheckpointReport:
+    """`url` (the pool's database) lets the events' hashes be recomputed by `hash_workers`
+    processes (`app.ops.verify_hashers`; by default 2 on a log of PARALLEL_FROM events or
+    more and a machine with 2 cores or more, else none: all in this process)."""
     checkpoints, findings = load_checkpoints(directory, verifier)
-    report = CheckpointReport(len(checkpoints), 0, findings)
+    report = CheckpointReport(len(checkpoints), 0, findings, read_models_checked=read_models)
     if not checkpoints:
         return report
     audit = _audit_for(checkpoints)
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        await _run(conn, audit)
-        remaining = await store.case_event_counts(conn, list(audit.deletions))
+    with collector_between_batches(), tempfile.TemporaryDirectory(prefix="caseledger-verify-") as folder:
+        async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            hashers = await _hashers(conn, url, checkpoints[-1].tree_size, hash_workers, Path(folder))
+            try:
+                await _run(conn, audit, hashers)
+            finally:
+                if hashers is not None:
+                    hashers.stop()
+                    report.worker_peak_rss_kb = hashers.peak_rss_kb
+            remaining = await store.case_event_counts(conn, list(audit.deletions))
     report.events = audit.events
     report.findings += deletion_findings(audit.deletions, remaining) + audit.findings
     report.findings += _tree_findings(checkpoints, audit)
@@ -122,11 +144,33 @@ def _audit_for(checkpoints: list[Checkpoint]) -> TreeAudit:
     return TreeAudit(TreeWalk(sizes, ranges), checkpoints[-1].last_position)
 
 
-async def _run(conn: asyncpg.Connection, audit: TreeAudit) -> None:
+async def _hashers(
+    conn: asyncpg.Connection, url: str | None, tree_size: int, workers: int | None, folder: Path
+) -> HashWorkers | None:
+    """The hash workers, started on this transaction's snapshot (its first statement)."""
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if tree_size >= PARALLEL_FROM else 0
+    if url is None or workers < 1:
+        return None
+    snapshot = await store.export_snapshot(conn)
+    hashers = HashWorkers(url, snapshot, await position_bounds(conn, tree_size, workers), folder)
+    hashers.start()
+    return hashers
+
+
+async def _run(conn: asyncpg.Connection, audit: TreeAudit, hashers: HashWorkers | None) -> None:
     stored = aiter(store.stored_leaf_batches(conn))
-    events = aiter(store.event_batches(conn))
-    predecessors = Predecessors()
-    while True:
+    if hashers is None:  # the whole events, hashed here
+        events = aiter(store.event_batches(conn))
+        predecessors = Predecessors()
+
+        async def hashes_of(batch: list[Any]) -> list[str | None]:
+            return recomputed_hashes(batch, await predecessors.of(conn, batch))
+
+    else:  # their heads; the workers send the hashes
+        events = aiter(store.event_head_batches(conn))
+        hashes_of = hashers.hashes_for
+    while not audit.finished:
         if audit.wants_stored:
             batch = await anext(stored, None)
             audit.stored_done = batch is None
@@ -134,10 +178,11 @@ async def _run(conn: asyncpg.Connection, audit: TreeAudit) -> None:
         if audit.wants_events:
             batch = await anext(events, None)
             audit.events_done = batch is None
-            audit.add_events(await predecessors.attach(conn, batch) if batch else ())
-        if audit.finished:
-            return
+            audit.add_events(batch or [], await hashes_of(batch or []))
+            collect_batch()
         audit.drain()
+    if hashers is not None:
+        await hashers.finish()
 
 
 def _tree_findings(checkpoints: list[Checkpoint], audit: TreeAudit) -> list[Finding]:

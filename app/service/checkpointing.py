@@ -25,7 +25,7 @@ import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.domain.checkpoint import Checkpoint, sign_checkpoint
-from app.domain.merkle import Frontier, leaf_hash
+from app.domain.merkle import HASH_SIZE, Frontier, leaf_hash
 from app.domain.merkle_leaves import (
     event_leaf,
     policy_leaf,
@@ -80,12 +80,18 @@ def policy_leaf_rows(
 
 
 def event_leaf_rows(events: list[asyncpg.Record], frontier: Frontier) -> list[tuple[Any, ...]]:
-    """Leaf rows for a batch of (position, case_id, version, hash), appended to `frontier`."""
-    rows = []
+    """Leaf rows for a batch of (position, case_id, version, hash), appended to `frontier`.
+
+    Runs on every signing round, beside the appends: each leaf is hashed once and the
+    frontier extended by the whole batch at the end (`Frontier.extend`)."""
+    rows, hashes, index = [], [], frontier.size
     for position, case_id, version, stored_hash in events:
-        hashed = leaf_hash(event_leaf(case_id, version, stored_hash))
-        rows.append((frontier.size, "event", case_id, version, bytes.fromhex(stored_hash), hashed, position))
-        frontier.append(hashed)
+        leaf = event_leaf(case_id, version, stored_hash)
+        hashed = leaf_hash(leaf)
+        rows.append((index, "event", case_id, version, leaf[-HASH_SIZE:], hashed, position))
+        hashes.append(hashed)
+        index += 1
+    frontier.extend(hashes)
     return rows
 
 

@@ -107,12 +107,40 @@ async def policy_leaves(conn: asyncpg.Connection) -> list[asyncpg.Record]:
 
 
 async def event_batches(
-    conn: asyncpg.Connection, *, batch_size: int = 5_000
+    conn: asyncpg.Connection, *, batch_size: int = 5_000, between: tuple[int, int] | None = None
 ) -> AsyncIterator[list[asyncpg.Record]]:
-    """Every event in feed order, all its columns (needs a transaction)."""
-    cursor = await conn.cursor(load_sql("checkpoints/events_in_feed_order"))
+    """Every event in feed order (those with a position in [low, high) when `between` is
+    given), all its columns (needs a transaction): (position, case_id, version, hash,
+    event_id, type, schema_version, data, metadata, recorded_at), the event id, data and
+    metadata as their text."""
+    if between is None:
+        cursor = await conn.cursor(load_sql("checkpoints/events_in_feed_order"))
+    else:
+        cursor = await conn.cursor(load_sql("checkpoints/events_between"), *between)
     while rows := await cursor.fetch(batch_size):
         yield rows
+
+
+async def event_head_batches(
+    conn: asyncpg.Connection, *, batch_size: int = 10_000
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """(position, case_id, version, hash) of every event in feed order (needs a transaction)."""
+    cursor = await conn.cursor(load_sql("checkpoints/event_heads"))
+    while rows := await cursor.fetch(batch_size):
+        yield rows
+
+
+async def leaf_positions(conn: asyncpg.Connection, leaf_indexes: Sequence[int]) -> list[int]:
+    """The recorded positions of those of `leaf_indexes` that exist."""
+    rows = await conn.fetch(
+        "SELECT position FROM merkle_leaves WHERE leaf_index = ANY($1::bigint[])", list(leaf_indexes)
+    )
+    return [row[0] for row in rows]
+
+
+async def export_snapshot(conn: asyncpg.Connection) -> str:
+    """This transaction's snapshot, for other sessions to read the same rows (while it lasts)."""
+    return str(await conn.fetchval("SELECT pg_export_snapshot()"))
 
 
 async def stored_hashes(

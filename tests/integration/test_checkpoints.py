@@ -47,9 +47,11 @@ class Ledger:
         await settled(self.pool)
         await checkpoint_once(self.pool, DEFAULT_POLICY, "default", self.signer)
 
-    async def verify(self) -> CheckpointReport:
+    async def verify(self, *, hash_workers: int = 0) -> CheckpointReport:
         verifier = load_verifier_key_file(self.public_key)
-        return await verify_checkpoints(self.pool, self.signer.out_dir, verifier, DEFAULT_POLICY)
+        return await verify_checkpoints(
+            self.pool, self.signer.out_dir, verifier, DEFAULT_POLICY, url=self.url, hash_workers=hash_workers
+        )
 
 
 async def settled(pool: asyncpg.Pool) -> None:
@@ -202,6 +204,23 @@ async def test_each_tampering_is_named(ledger: Ledger, code: str) -> None:
         assert "checkpoint_not_reproduced" in report.codes(), report.text()
     else:
         assert "checkpoint_not_reproduced" not in report.codes(), report.text()
+
+
+@pytest.mark.parametrize("code", ["untouched", *(c for c in TAMPERINGS if c != "read_model_differs")])
+async def test_hash_workers_find_what_one_process_finds(ledger: Ledger, code: str) -> None:
+    """A large log's hashes are recomputed in worker processes, each on its own range of
+    positions and the verifier's snapshot: the report must be the same, finding by finding."""
+    if code != "untouched":
+        await _as_owner(ledger.pool, TAMPERINGS[code][0])
+    alone = await ledger.verify()
+    with_workers = await ledger.verify(hash_workers=2)
+    assert with_workers == alone, with_workers.text()
+    assert with_workers.ok == (code == "untouched")
+
+
+def test_a_report_claims_the_read_models_only_when_they_were_compared() -> None:
+    assert "read models" in CheckpointReport(1, 5).text()
+    assert "read models" not in CheckpointReport(1, 5, read_models_checked=False).text()
 
 
 async def test_a_checkpoint_signed_by_another_key_is_refused(ledger: Ledger, tmp_path: Path) -> None:
