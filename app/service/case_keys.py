@@ -22,6 +22,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import NamedTuple
 
 import asyncpg
 
@@ -32,9 +33,16 @@ from app.service.errors import ServiceError
 from app.store import data_keys as store
 from app.store.streams import StoredEvent
 
-__all__ = ["DESTROYED_RULE", "CaseKeys", "open_stored"]
+__all__ = ["DESTROYED_RULE", "CaseKeys", "OfferedKey", "open_stored"]
 
 APPEND_TTL_S = 5.0
+
+
+class OfferedKey(NamedTuple):
+    """A fresh data key and its wrapped bytes, offered to the store for a case."""
+
+    key: bytes
+    wrapped: bytes
 
 
 class CaseKeys:
@@ -60,16 +68,37 @@ class CaseKeys:
         if key is not None:
             return key
         # One round trip: the stored key, or this fresh one when the case has none yet.
-        fresh = self.master.wrap(new_data_key(), case_id)
-        wrapped = await store.put_or_get(conn, case_id, fresh, self.master.key_id)
-        if wrapped is None:
+        offered = self.offer(case_id)
+        stored = await store.put_or_get(conn, case_id, offered.wrapped, self.master.key_id)
+        return self.settle(case_id, offered, stored)
+
+    def fresh_for_append(self, case_id: str) -> bytes | None:
+        """The remembered key when confirmed within `ttl_s` (no query)."""
+        return self._fresh(case_id)
+
+    def knows(self, case_id: str) -> bool:
+        """Whether a key of the case is remembered, confirmed lately or not."""
+        return case_id in self._keys
+
+    def offer(self, case_id: str) -> OfferedKey:
+        """A fresh data key for a case that may have none yet, wrapped, not stored: the
+        append path stores it with the append itself (`store.put_with_append`)."""
+        key = new_data_key()
+        return OfferedKey(key, self.master.wrap(key, case_id))
+
+    def settle(self, case_id: str, offered: OfferedKey, stored: bytes | None) -> bytes:
+        """The case's key once the store answered an offer: the offered one when it was
+        stored (no unwrap), else the stored one. A destroyed case takes no personal value."""
+        if stored is None:
             self.forget(case_id)
             raise ServiceError(
                 "rule_violation",
                 f"case {case_id}'s records were destroyed (retention): it takes no personal data",
                 rule=DESTROYED_RULE,
             )
-        return self._opened_key(case_id, wrapped)
+        if stored == offered.wrapped:
+            return self._remember(case_id, offered.key, stored)
+        return self._opened_key(case_id, stored)
 
     async def for_append_many(
         self, conn: asyncpg.Connection, case_ids: Sequence[str]
@@ -134,6 +163,10 @@ class CaseKeys:
         (no unwrap, no KMS call), else unwrapped now; confirmed as of now."""
         entry = self._keys.get(case_id)
         key = entry[0] if entry is not None and entry[1] == wrapped else self.master.unwrap(wrapped, case_id)
+        return self._remember(case_id, key, wrapped)
+
+    def _remember(self, case_id: str, key: bytes, wrapped: bytes) -> bytes:
+        """The key, confirmed as of now; the least recently used case goes beyond `max_cached`."""
         self._keys[case_id] = (key, wrapped, self.clock())
         self._keys.move_to_end(case_id)
         if len(self._keys) > self.max_cached:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 import asyncpg
 
+from app.store.appends import AppendCall, lost_race
 from app.store.queries import load_sql
 
 NEVER_SEALED = b""  # no row: the case was written before sealing (its values are clear)
@@ -17,6 +19,29 @@ async def put_or_get(
     """The case's stored wrapped key: `wrapped` when the case had none, else the one stored
     (None when it was destroyed)."""
     return await conn.fetchval("SELECT caseledger_put_data_key($1, $2, $3)", case_id, wrapped, master_key_id)
+
+
+async def put_with_append(
+    conn: asyncpg.Connection, call: AppendCall, wrapped: bytes, master_key_id: str
+) -> tuple[bytes | None, list[int] | None]:
+    """`put_or_get` and `appends.write` in one statement (one round trip): the stored key,
+    and each event's position when the key stored is `wrapped` (else None: nothing was
+    written). Raises `appends.LostRace`, and then the key is not stored either."""
+    try:
+        row = await conn.fetchrow(_put_with_append_sql(), *call, wrapped, master_key_id)
+    except asyncpg.PostgresError as exc:
+        raise (lost_race(exc) or exc) from exc
+    base = row["base"]
+    positions = None if base is None else [base + i for i in range(1, len(call.event_ids) + 1)]
+    return row["wrapped"], positions
+
+
+@cache
+def _put_with_append_sql() -> str:
+    """put_with_append.sql around append.sql as it is, with the two parameters after its own."""
+    n = len(AppendCall._fields)
+    template = load_sql("data_keys/put_with_append")
+    return template.format(append=load_sql("append"), wrapped=n + 1, key=n + 2)
 
 
 async def put_or_get_many(
