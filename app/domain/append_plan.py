@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from app.domain.case import FOLD_VERSION, SNAPSHOT, CaseState
+from app.domain.frozen import quick_init
 from app.domain.hashing import GENESIS, event_hash
 from app.events import EventRetracted
 from app.events.types import EventData
@@ -62,6 +63,7 @@ class Head:
     fold_version: int | None = None
 
 
+@quick_init  # one per event appended or imported: the cheaper constructor counts
 @dataclass(frozen=True, slots=True)
 class PlannedEvent:
     event_id: UUID

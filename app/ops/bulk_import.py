@@ -2,8 +2,9 @@
 
 Every line meets the API's schema check and deciders (`app.operations_lines`,
 `app.operations_batch`); what differs from the API is only how it reaches the
-store: one transaction per batch, every case's events, snapshot and read-model
-rows in one pipelined `executemany` of `caseledger_append`. While PostgreSQL
+store: one transaction per batch, every case's events in one COPY and the heads,
+snapshots and read-model rows in a few set statements (`app.store.bulk_appends`,
+which keeps what `caseledger_append` checks). While PostgreSQL
 writes a batch, the next one is parsed, schema-checked and decided against the
 outcome of the batch in flight (`Writer.decide`), so Python and PostgreSQL work
 at once; should that write lose a race, the next batch is decided again.
@@ -98,7 +99,7 @@ async def import_file(
             try:
                 for raw in _raw_batches(source, batch_size * shard.count):
                     batch = await _check(reader, raw, principal, shard)
-                    decided = await writer.decide(reader, batch, ahead)
+                    decided = await writer.decide(reader, batch, ahead, checked=True)
                     if writing is not None:
                         await writing
                         if decided is None or writer.raced:  # decided against a stale outcome
@@ -153,6 +154,7 @@ async def _check(
         (envelopes if isinstance(parsed, Envelope) else batch.rejects).append(parsed)
         batch.read, batch.size_bytes = batch.read + 1, batch.size_bytes + len(line)
     stored = {r["event_id"]: r for r in await known_events(conn, [e.event_id for e in envelopes])}
+    batch.known = stored
     for start in range(0, len(envelopes), _SLICE):
         for envelope in envelopes[start : start + _SLICE]:
             known = stored.get(envelope.event_id)

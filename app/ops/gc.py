@@ -29,7 +29,7 @@ def collector_between_batches() -> Iterator[None]:
             gc.enable()
 
 
-_EVERY = 4  # batches between collections
+_EVERY = 16  # batches between collections
 _batches = 0
 
 
@@ -37,8 +37,11 @@ def collect_batch() -> None:
     """Free whatever cycles the last batches left: the young generations only, so objects
     that live on (cached states) are scanned once, not after every batch. A collection
     scans every object the batches in hand still hold (measured: 7 % of an import's CPU
-    when run after each batch), and bulk work leaves few cycles, so it runs every
-    `_EVERY` batches: the garbage cycles of at most that many batches wait for it."""
+    when run after each batch, 5 % every 4 batches), and bulk work leaves few cycles
+    (measured: 13 small objects per import batch; the COPY buffer caught in one is closed
+    after use), so it runs every `_EVERY` batches: the garbage cycles of at most that many
+    batches wait for it. Every 16 instead of every 4: the same peak RSS over a 200k-event
+    import (285 MB) and a rebuild (166 MB), a tenth of the collector's CPU."""
     global _batches
     _batches += 1
     if _batches % _EVERY == 0:

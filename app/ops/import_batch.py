@@ -54,12 +54,14 @@ class Decided:
     skipped: int = 0
     heads: dict[str, Pending] = field(default_factory=dict)  # each written case, once written
 
-    def stored(self) -> dict[UUID, dict[str, Any]]:
-        """The event_ids this decision writes, as `known_event_ids.sql` finds them once written."""
+    def stored(self, wanted: set[UUID]) -> dict[UUID, dict[str, Any]]:
+        """Those of `wanted` this decision writes, as `known_event_ids.sql` finds them once
+        written (a later batch asks only for its own event_ids: usually none)."""
         return {
             event_id: {"case_id": call.case_id, "type": type_, "data": data}
             for call in self.appends
             for event_id, type_, data in zip(call.event_ids, call.types, call.data, strict=True)
+            if event_id in wanted
         }
 
 
@@ -88,18 +90,22 @@ async def decide_batch(
     run: Importing,
     now: datetime,
     ahead: Decided | None = None,
+    known: dict[UUID, Any] | None = None,
 ) -> Decided:
     """Decide `lines`; with `ahead` (the batch being written), as if it were written.
 
-    Raises DecideLater when that cannot be done before `ahead` is written.
+    `known`: the stored copies of the lines' event_ids, when the caller has just read them
+    (else read here). Raises DecideLater when that cannot be done before `ahead` is written.
     """
     decided = Decided()
-    known: dict[UUID, Any] = {
-        r["event_id"]: r for r in await known_events(conn, [ln.item.event_id for ln in lines])
-    }
+    ids = [ln.item.event_id for ln in lines]
+    if known is None:
+        known = {r["event_id"]: r for r in await known_events(conn, ids)}
+    else:
+        known = {i: known[i] for i in ids if i in known}
     pending = ahead.heads if ahead is not None else {}
     if ahead is not None:
-        known.update(ahead.stored())
+        known.update(ahead.stored(set(ids)))
     if run.keys is not None:  # stored copies compare on their opened values
         known = await opened_known(conn, run.keys, known)
         lines = blinded(lines)

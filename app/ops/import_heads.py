@@ -22,10 +22,11 @@ from app.domain.append_plan import Head
 from app.domain.case import FOLD_VERSION, SNAPSHOT, CaseState, evolve_case, replay
 from app.domain.facts import Fact
 from app.events import EventRetracted
+from app.ops.rebuild_facts import stored_fact
 from app.service.reads import to_fact
 from app.service.state_cache import StateCache
 from app.store.bulk import import_heads, import_tails
-from app.store.streams import StoredEvent, read_stream
+from app.store.streams import read_stream
 
 
 @dataclass(slots=True)
@@ -64,7 +65,7 @@ async def load_cases(
     tails: dict[str, list[Fact]] = defaultdict(list)
     if after:
         for row in await import_tails(conn, after):
-            tails[row["case_id"]].append(to_fact(StoredEvent.from_row(row)))
+            tails[row["case_id"]].append(_trusted(row))
     cases = []
     for case_id in wanted:
         row = heads.get(case_id)
@@ -82,6 +83,13 @@ async def load_cases(
             state = await _snapshot_and_tail(conn, case_id, row, tails.get(case_id, []))
             cases.append(CaseAtHand(case_id, head, state, None, at))
     return cases
+
+
+def _trusted(row: asyncpg.Record) -> Fact:
+    """A stored event of the case's tail, its payload trusted as the store wrote it."""
+    return stored_fact(
+        row["event_id"], row["version"], row["recorded_at"], row["type"], row["schema_version"], row["data"]
+    )
 
 
 def _head(row: asyncpg.Record | None) -> Head:

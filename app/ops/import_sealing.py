@@ -29,8 +29,14 @@ DESTROYED = Refusal(
 
 def blinded(lines: list[Line]) -> list[Line]:
     """The lines as the deciders see them: personal values replaced by "[sealed]" in the
-    parsed event (the line's `data` keeps them, for sealing and for comparing)."""
-    return [replace(ln, item=replace(ln.item, event=blind_event(ln.item.event))) for ln in lines]
+    parsed event (the line's `data` keeps them, for sealing and for comparing). A line
+    without one is kept as it is (most are: dates, ids, money)."""
+    seen = []
+    for line in lines:
+        event = line.item.event
+        blind = blind_event(event)
+        seen.append(line if blind is event else replace(line, item=replace(line.item, event=blind)))
+    return seen
 
 
 async def opened_known(conn: asyncpg.Connection, keys: CaseKeys, known: dict[UUID, Any]) -> dict[UUID, Any]:

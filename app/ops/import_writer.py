@@ -1,4 +1,4 @@
-"""One import batch's transaction: decide, write every case in one executemany, account for it.
+"""One import batch's transaction: decide, write every case at once (a COPY), account for it.
 
 A batch is normally decided while the previous one is being written (`decide`,
 against that batch's outcome), so Python decides while PostgreSQL writes. A lost
@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
+from uuid import UUID
 
 import asyncpg
 
@@ -24,6 +25,7 @@ from app.ops.import_batch import Decided, DecideLater, Importing, decide_batch
 from app.ops.import_lines import Line, Reject
 from app.service.state_cache import StateCache
 from app.store import appends
+from app.store.bulk_appends import copy_appends
 
 RETRIES = 5
 
@@ -62,6 +64,8 @@ class Batch:
     read: int = 0
     skipped: int = 0
     size_bytes: int = 0
+    # The stored copies of the lines' event_ids when checked: current until a write commits
+    known: dict[UUID, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -75,13 +79,17 @@ class Writer:
     progress: Callable[[int], None] | None
     raced: bool = False  # the last commit was decided again: what was decided behind it is stale
 
-    async def decide(self, reader: asyncpg.Connection, batch: Batch, ahead: Decided | None) -> Decided | None:
+    async def decide(
+        self, reader: asyncpg.Connection, batch: Batch, ahead: Decided | None, *, checked: bool = False
+    ) -> Decided | None:
         """Decide `batch` as if `ahead` (the batch in flight, None when none is) were written;
-        None when it has to wait for that write (`commit` decides it then)."""
+        None when it has to wait for that write (`commit` decides it then). `checked`: no write
+        committed since the batch was checked, so its stored copies are still the store's."""
         if not batch.lines:
             return Decided()
+        known = batch.known if checked else None
         try:
-            return await decide_batch(reader, batch.lines, self.run, datetime.now(UTC), ahead)
+            return await decide_batch(reader, batch.lines, self.run, datetime.now(UTC), ahead, known)
         except DecideLater:
             return None
 
@@ -94,7 +102,7 @@ class Writer:
                 decided = await decide_batch(self.conn, batch.lines, self.run, datetime.now(UTC))
             try:
                 async with self.conn.transaction():
-                    await appends.write_many(self.conn, decided.appends, decided.refused_claims)
+                    await copy_appends(self.conn, decided.appends, decided.refused_claims)
                 break
             except (appends.LostRace, asyncpg.DeadlockDetectedError):
                 self.raced = True

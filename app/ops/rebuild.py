@@ -1,6 +1,6 @@
 """`caseledger rebuild`: every read model again from the log, and whether it had drifted.
 
-One streaming pass (`store.iter_all_streams`, a server-side cursor in a
+One streaming pass (`app.store.bulk.iter_case_rows`, a server-side cursor in a
 read-only snapshot) replays each case with the folds the append path uses; the
 snapshot, closure-clock row and ledger rows are written in chunks of cases, each
 chunk one transaction on a second connection (`app.operations_rebuild_chunk`),
@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import asyncpg
+import orjson
 
 from app.domain.append_plan import SNAPSHOT_EVERY, Projector
 from app.domain.case import SNAPSHOT, replay
@@ -30,13 +31,11 @@ from app.domain.policy import PolicyTable
 from app.ops.analyze import analyze_tables
 from app.ops.gc import collect_batch, collector_between_batches
 from app.ops.policy_pack import Packed, pack_policy, unpack_policy
-from app.ops.rebuild_chunk import MODELS, Rebuilt, write_chunk
+from app.ops.rebuild_chunk import MODELS, CaseEnd, Rebuilt, write_chunk
+from app.ops.rebuild_facts import stored_fact
 from app.ops.rebuild_shards import Shards
 from app.projections.projector import projector
-from app.service.reads import to_fact
-from app.store import streams as store
-from app.store.bulk import Bounds, delete_orphans, range_condition, shard_bounds
-from app.store.streams import StoredEvent
+from app.store.bulk import Bounds, delete_orphans, iter_case_rows, range_condition, shard_bounds
 
 CHUNK = 1000  # cases per write transaction, or fewer when they are long:
 CHUNK_EVENTS = 20_000  # the folded states of a chunk grow with its events
@@ -206,7 +205,7 @@ async def _rebuild_all(
         events_in_chunk, project = 0, projector(policy)
         try:
             where, args = range_condition(bounds)
-            async for stream in store.iter_all_streams(reader, batch_size=_PREFETCH, where=where, args=args):
+            async for stream in iter_case_rows(reader, where=where, args=args, prefetch=_PREFETCH):
                 chunk.append(_rebuilt(stream, project))
                 report.events += len(stream)
                 events_in_chunk += len(stream)
@@ -223,13 +222,21 @@ async def _rebuild_all(
                 writing.cancel()
 
 
-def _rebuilt(stream: list[StoredEvent], project: Projector) -> Rebuilt:
-    """The case replayed, with the rows the append plan's projector gives its state."""
-    facts = [to_fact(e) for e in stream]
+def _rebuilt(rows: list[asyncpg.Record], project: Projector) -> Rebuilt:
+    """The case replayed, with the rows the append plan's projector gives its state. The
+    payloads are trusted as the store wrote them (`app.ops.rebuild_facts`)."""
+    loads = orjson.loads
+    facts = [stored_fact(r[2], r[1], r[6], r[3], r[4], loads(r[5])) for r in rows]
     state = replay(facts)
     clock, ledger = project.rows(state)
+    last = rows[-1]
     return Rebuilt(
-        stream[-1], tuple(facts[-SNAPSHOT_EVERY:]), state, SNAPSHOT.dump_json(state).decode(), clock, ledger
+        CaseEnd(last[0], last[1], last[7], last[6]),
+        tuple(facts[-SNAPSHOT_EVERY:]),
+        state,
+        SNAPSHOT.dump_json(state).decode(),
+        clock,
+        ledger,
     )
 
 

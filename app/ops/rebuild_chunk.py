@@ -12,18 +12,40 @@ forward and compared with the replay.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple, Protocol
 
 import asyncpg
+import orjson
 from pydantic import ValidationError
 
 from app.domain.case import FOLD_VERSION, SNAPSHOT, CaseState, evolve_case
 from app.domain.facts import Fact
 from app.events import EventRetracted
+from app.store.bulk import compress_with_lz4
 from app.store.queries import load_sql
-from app.store.streams import StoredEvent
 
 MODELS = ("case_state", "closure_clock", "ledger_pba")
+
+
+class LastEvent(Protocol):
+    """What the rows need of a case's last event (a `StoredEvent` has it, and so has `CaseEnd`)."""
+
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def hash(self) -> str: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+
+
+class CaseEnd(NamedTuple):
+    case_id: str
+    version: int
+    hash: str
+    recorded_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +56,7 @@ class Rebuilt:
     writers never let one lag further behind its case (memory stays flat per case).
     """
 
-    last: StoredEvent
+    last: LastEvent
     tail: tuple[Fact, ...]
     state: CaseState
     state_json: str
@@ -55,8 +77,6 @@ class Rebuilt:
             self.state_json,
         )
 
-    def model_args(self) -> tuple[Any, ...]:
-        return (self.last.case_id, self.clock, self.ledger)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +97,13 @@ async def write_chunk(conn: asyncpg.Connection, chunk: list[Rebuilt]) -> ChunkRe
         moved_on = {r["case_id"] for r in await conn.fetch(load_sql("rebuild_moved_on"), case_ids, versions)}
         current = [r for r in chunk if r.case_id not in moved_on]
         ids = [r.case_id for r in current]
-        states = [r.state_json for r in current]
-        before = {row["case_id"]: row for row in await conn.fetch(load_sql("rebuild_before"), ids, states)}
+        rows = await conn.fetch(load_sql("rebuild_before"), ids, FOLD_VERSION)
+        before = {row["case_id"]: row for row in rows}
         wrong_state = [r for r in current if not _case_state_matches(r, before[r.case_id])]
         if wrong_state:
+            await compress_with_lz4(conn)
             await conn.executemany(load_sql("rebuild_write_state"), [r.state_args() for r in wrong_state])
-        await conn.executemany(load_sql("rebuild_write_models"), [r.model_args() for r in current])
+        await conn.execute(load_sql("rebuild_write_models"), *_model_columns(current))
         after = {row["case_id"]: row for row in await conn.fetch(load_sql("rebuild_after"), ids)}
     differed: dict[str, list[str]] = {r.case_id: ["case_state"] for r in wrong_state}
     for r in current:
@@ -90,6 +111,16 @@ async def write_chunk(conn: asyncpg.Connection, chunk: list[Rebuilt]) -> ChunkRe
         if models:
             differed.setdefault(r.case_id, []).extend(models)
     return ChunkResult(differed, len(moved_on))
+
+
+def _model_columns(chunk: list[Rebuilt]) -> tuple[list[str], list[str | None], list[str]]:
+    """The chunk's read-model rows as `rebuild_write_models.sql` takes them: JSON text."""
+    dumps = orjson.dumps
+    return (
+        [r.case_id for r in chunk],
+        [None if r.clock is None else dumps(r.clock).decode() for r in chunk],
+        [dumps(r.ledger).decode() for r in chunk],
+    )
 
 
 def _case_state_matches(rebuilt: Rebuilt, live: asyncpg.Record) -> bool:
@@ -102,10 +133,13 @@ def _case_state_matches(rebuilt: Rebuilt, live: asyncpg.Record) -> bool:
         return False
     if live["fold_version"] != FOLD_VERSION:
         return True  # another fold's snapshot is not wrong: readers replay instead of using it
-    if live["state_equal"] or live["state"] is None:
-        return bool(live["state_equal"])
+    if live["state"] is None:
+        return False
+    stored = orjson.loads(live["state"])
+    if live["state_version"] == last.version:  # equal as JSON values, as jsonb compares them
+        return bool(stored == orjson.loads(rebuilt.state_json))
     try:
-        snapshot = SNAPSHOT.validate_python(live["state"])
+        snapshot = SNAPSHOT.validate_python(stored)
     except (ValidationError, TypeError, ValueError):
         return False
     return _snapshot_matches(snapshot, live["state_version"], rebuilt)

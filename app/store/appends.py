@@ -98,19 +98,6 @@ async def write(conn: asyncpg.Connection, call: AppendCall) -> list[int]:
     return [base + i for i in range(1, len(call.event_ids) + 1)]
 
 
-async def write_many(
-    conn: asyncpg.Connection, calls: Sequence[AppendCall], refused_claims: Sequence[tuple[Any, ...]]
-) -> None:
-    """Many appends (and refused claims) in the caller's transaction. Raises `LostRace`."""
-    try:
-        if calls:
-            await conn.executemany(load_sql("append"), [tuple(c) for c in calls])
-        if refused_claims:
-            await conn.executemany(load_sql("refused_claim"), refused_claims)
-    except asyncpg.PostgresError as exc:
-        raise (lost_race(exc) or exc) from exc
-
-
 async def queue_behind_writers_of(conn: asyncpg.Connection, case_id: str) -> None:
     """Wait for this case's other writers (transaction-scoped): a hot case converges."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", case_id)

@@ -9,7 +9,8 @@ never from input.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -33,6 +34,32 @@ async def import_heads(conn: asyncpg.Connection, cached: dict[str, int]) -> list
 async def import_tails(conn: asyncpg.Connection, after: dict[str, int]) -> list[asyncpg.Record]:
     """The events of each case in `after` (case_id -> version) that follow that version."""
     return await conn.fetch(load_sql("import_tails"), list(after), list(after.values()))
+
+
+async def iter_case_rows(
+    conn: asyncpg.Connection, *, where: str = "", args: Sequence[Any] = (), prefetch: int = 5000
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """Each case's events, whole, in case order (columns of `rebuild_events.sql`, by position:
+    case_id, version, event_id, type, schema_version, data as JSON text, recorded_at, hash).
+
+    `where` narrows it to a range of case_id (`range_condition`). Needs a transaction (a
+    server-side cursor read `prefetch` rows at a time); memory stays bounded by that.
+    """
+    cursor = await conn.cursor(load_sql("rebuild_events").format(where=where), *args)
+    current: list[asyncpg.Record] = []
+    while rows := await cursor.fetch(prefetch):
+        for row in rows:
+            if current and current[0][0] != row[0]:
+                yield current
+                current = []
+            current.append(row)
+    if current:
+        yield current
+
+
+async def compress_with_lz4(conn: asyncpg.Connection) -> None:
+    """In the caller's transaction: what it stores is TOASTed with lz4, where the server has it."""
+    await conn.execute(load_sql("bulk/lz4_snapshots"))
 
 
 async def count_streams(conn: asyncpg.Connection) -> int:
