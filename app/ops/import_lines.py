@@ -19,7 +19,7 @@ from app.domain.frozen import quick_init
 from app.events.types import IDENTIFIER
 from app.service.errors import ServiceError
 from app.service.keys import Principal
-from app.service.validate import Proposed, Validated, validate
+from app.service.validate import Proposed, Validated, role_refusal, validate
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +130,12 @@ def parse_envelope(number: int, raw: bytes) -> Envelope | Reject:
 
 
 def check_schema(line: Envelope, principal: Principal) -> Line | Reject:
-    """The API's schema check of one line (`app.handler.validate`)."""
+    """The API's checks of one line: who may append its type (`role_refusal`: the importer
+    is a case system, so legal holds and `CaseRecordsDestroyed` are refused as over HTTP),
+    then the schema (`validate`)."""
+    refused = role_refusal(principal, [line.type])
+    if refused is not None:
+        return Reject(line.number, line.case_id, str(line.event_id), refused.code, None, refused.detail)
     try:
         [item] = validate([Proposed(line.type, line.data, line.event_id, line.metadata)], principal)
     except ServiceError as problem:

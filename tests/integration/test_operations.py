@@ -216,6 +216,37 @@ async def test_a_known_event_id_with_other_content_is_an_idempotency_conflict(
     ]
 
 
+async def test_an_import_refuses_legal_holds_and_destructions_as_the_api_refuses_a_case_system(
+    fresh: tuple[str, asyncpg.Pool], tmp_path: Path
+) -> None:
+    """Only `caseledger retention run` records a destruction and only admin or auditor keys
+    place holds: an export line claiming either is refused, the rest of the case imported."""
+    _, pool = fresh
+    opened, closed = (
+        case_events(12)[0],
+        {"type": "CaseClosed", "data": {"closed_on": "2024-02-01", "outcome": "unsuccessful"}},
+    )
+    destroyed = {
+        "type": "CaseRecordsDestroyed",
+        "data": {"destroyed_on": "2030-01-01", "rule": "retention_after_closure", "period_years": 5},
+    }
+    hold = {"type": "LegalHoldPlaced", "data": {"placed_on": "2024-03-01", "reason": "appeal"}}
+    export = tmp_path / "claims.ndjson"
+    export.write_bytes(b"\n".join(import_line("gone-1", e) for e in (opened, closed, destroyed, hold)))
+    rejects = tmp_path / "claims.rejects"
+
+    summary = await import_file(pool, export, rejects_path=rejects, policy=DEFAULT_POLICY)
+
+    assert (summary.appended, summary.rejected) == (2, 2)
+    assert _rejects(rejects) == {3: "forbidden", 4: "forbidden"}
+    async with pool.acquire() as conn:
+        types = [
+            r["type"]
+            for r in await conn.fetch("SELECT type FROM events WHERE case_id = 'gone-1' ORDER BY version")
+        ]
+    assert types == ["CaseOpened", "CaseClosed"]
+
+
 async def test_a_case_written_by_the_api_meanwhile_makes_the_batch_decide_again(
     fresh: tuple[str, asyncpg.Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
