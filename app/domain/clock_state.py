@@ -6,7 +6,7 @@ clock, and the status, are computed on demand by `clock_as_of.evaluate_clock`
 for an evaluation date, so the state never depends on "today".
 
 Every field is a str, int, bool, date, UUID, None, a tuple, a dict[str, ...], a
-nested frozen dataclass or an event payload (`facts.SnapshotEvent`: stored as its
+nested frozen dataclass or a logged fact (`clock_log.Logged`: its event stored as its
 type name and JSON payload), so the lead can store it as a JSON snapshot through
 `pydantic.TypeAdapter(ClockState)` and read back an equal state. Sets are kept
 as sorted tuples: the same state always gives the same JSON bytes.
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID
 
-from app.domain.facts import SnapshotEvent
+from app.domain.clock_log import Logged
 from app.domain.frozen import quick_init
 
 
@@ -107,17 +107,6 @@ class Closure:
 
 @quick_init
 @dataclass(frozen=True, slots=True)
-class Logged:
-    """A fact the clock folded, as its log keeps it (see `ClockState.log`): no recording
-    time, which no fold reads and which the append path learns only after deciding."""
-
-    event_id: UUID
-    version: int
-    data: SnapshotEvent
-
-
-@quick_init
-@dataclass(frozen=True, slots=True)
 class ClockState:
     """The fold of one case's stream as the closure clock sees it.
 
@@ -140,7 +129,8 @@ class ClockState:
     business date among them (`app.domain.business_time`): a rule that names an
     earlier date judges the case as it stood then by re-folding the facts dated up
     to it (`clock_as_of.clock_as_of`), and on or after `latest_on` nothing is left
-    out, so the state itself answers.
+    out, so the state itself answers. Each logged fact is kept compactly (see
+    `clock_log`): the state cache holds thousands of states.
     """
 
     opened: bool = False

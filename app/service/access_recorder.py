@@ -1,42 +1,58 @@
 """Access records written in batches, off the request path.
 
 Why a queue: a read must not wait for its own access record (the closure clock is
-read hundreds of times a second). Requests `note` a pending record (no I/O); one
-background task per process writes what has queued every `interval` seconds, or
-sooner once `batch_size` records wait, in one transaction. `recording` starts the
-task and, on a clean shutdown, writes everything still queued before the pool
-closes. A crash (SIGKILL, power loss, OOM) loses the records of at most the last
+read thousands of times a second). Requests `note` a pending record (no I/O, no
+hashing); one background task per process writes what has queued every `interval`
+seconds, or sooner once `batch_size` records wait, in one transaction. `recording`
+starts the task and, on a clean shutdown, writes everything still queued before the
+pool closes. A crash (SIGKILL, power loss, OOM) loses the records of at most the last
 interval, plus a batch whose transaction did not commit; a failed write is retried
 at the next interval while the queue stays under `max_pending`.
+
+Why the batch does the work and in slices: who holds a key is looked up once per key
+(and then remembered: a key's id, role and provider never change), a page's case ids
+are read from its body, and each record is encoded once (`access_records.canonical`),
+all between the requests' turns (the loop gets a turn every `SLICE` records), so a
+batch of hundreds never holds the event loop for milliseconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
 
-from app.domain.access_records import AccessRecord, case_ids_in
+from app.domain.access_records import canonical, case_ids_in
+from app.service.keys import hash_key
 from app.store import access_log as store
 
 log = logging.getLogger("caseledger.access_record")
+SLICE = 200  # records prepared between two turns of the event loop
+MAX_HOLDERS = 10_000
+Holder = tuple[str, str, str | None]  # key_id, role, provider_id
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Pending:
-    """A record as the request left it: the page body still to read for its case ids, the
-    API key (its SHA-256) or UI session still to resolve to who holds it, so the request
-    pays no lookup for its own record."""
+    """A record as the request left it: who by the API key or UI session it sent (resolved
+    in the batch, so the request pays no lookup and no hash), and its case ids, or the
+    page body to read them from (a listing that did not name them)."""
 
-    record: AccessRecord
+    at: datetime
+    client: str | None
+    case_ids: tuple[str, ...] | None
+    endpoint: str
+    request_id: str | None
+    status: int
     body: bytes | None = None
-    key_hash: str | None = None
-    session_hash: str | None = None
+    key: str | None = None
+    session_id: str | None = None
 
 
 class AccessRecorder:
@@ -53,6 +69,7 @@ class AccessRecorder:
         self.now = now
         self._pending: list[Pending] = []
         self._full = asyncio.Event()
+        self._holders: dict[str, Holder] = {}  # key hash -> who holds it (revoked or not)
         self.lost = 0  # records dropped because the database stayed away (logged)
 
     def note(self, pending: Pending) -> None:
@@ -70,9 +87,13 @@ class AccessRecorder:
         if not taken:
             return 0
         try:
+            key_hashes = {key: hash_key(key) for key in {p.key for p in taken if p.key}}
+            by_session = await self._resolve(
+                set(key_hashes.values()), {p.session_id for p in taken if p.session_id}
+            )
+            contents = await self._contents(taken, key_hashes, by_session)
             async with self.pool.acquire() as conn:
-                records = await _resolved(conn, taken)
-                return await store.append_batch(conn, records)
+                return await store.append_contents(conn, contents)
         except asyncio.CancelledError:
             self._pending = taken + self._pending  # shutdown: the final flush writes them
             raise
@@ -80,6 +101,43 @@ class AccessRecorder:
             log.warning("access records not written yet (%d queued): %s", len(taken), exc)
             self._pending = taken + self._pending
             return 0
+
+    async def _resolve(self, key_hashes: set[str], sessions: set[str]) -> dict[str, Holder]:
+        """Learn the holders of the keys not seen before; the holders of the UI sessions
+        (by session id; a session may have ended since, so they are not remembered)."""
+        unknown = sorted(key_hashes - self._holders.keys())
+        if not unknown and not sessions:
+            return {}
+        session_hashes = {hashlib.sha256(s.encode()).hexdigest(): s for s in sessions}
+        async with self.pool.acquire() as conn:
+            found = await store.key_holders(conn, unknown) if unknown else {}
+            by_hash = await store.session_keys(conn, sorted(session_hashes)) if sessions else {}
+        if len(self._holders) + len(found) > MAX_HOLDERS:  # keep what this batch needs
+            self._holders = {h: who for h, who in self._holders.items() if h in key_hashes}
+        for key_hash, row in found.items():
+            self._holders[key_hash] = (row["key_id"], row["role"], row["provider_id"])
+        return {session_hashes[h]: (r["key_id"], r["role"], r["provider_id"]) for h, r in by_hash.items()}
+
+    async def _contents(
+        self, taken: list[Pending], key_hashes: dict[str, str], by_session: dict[str, Holder]
+    ) -> list[bytes]:
+        """Each record's canonical content; a page that named no case leaves no record."""
+        contents = []
+        holders = self._holders
+        for index, p in enumerate(taken):
+            if index and not index % SLICE:
+                await asyncio.sleep(0)
+            ids = p.case_ids if p.case_ids is not None else case_ids_in(p.body or b"")
+            if not ids:
+                continue
+            who = holders.get(key_hashes[p.key]) if p.key else None
+            if who is None and p.session_id:
+                who = by_session.get(p.session_id)
+            key_id, role, provider_id = who or (None, None, None)
+            contents.append(
+                canonical(p.at, key_id, role, provider_id, p.client, ids, p.endpoint, p.request_id, p.status)
+            )
+        return contents
 
     async def run(self) -> None:
         while True:
@@ -100,23 +158,3 @@ async def recording(recorder: AccessRecorder) -> AsyncIterator[AccessRecorder]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await recorder.flush()
-
-
-async def _resolved(conn: asyncpg.Connection, taken: list[Pending]) -> list[AccessRecord]:
-    """Records complete: case ids read from page bodies, UI sessions turned into keys.
-    A page that named no case leaves no record."""
-    sessions = {p.session_hash for p in taken if p.session_hash}
-    api_keys = {p.key_hash for p in taken if p.key_hash}
-    by_session = await store.session_keys(conn, sorted(sessions)) if sessions else {}
-    by_key = await store.key_holders(conn, sorted(api_keys)) if api_keys else {}
-    records = []
-    for pending in taken:
-        record = pending.record
-        if pending.body is not None:
-            record = replace(record, case_ids=case_ids_in(pending.body))
-        key = by_key.get(pending.key_hash or "") or by_session.get(pending.session_hash or "")
-        if key is not None:
-            record = replace(record, key_id=key["key_id"], role=key["role"], provider_id=key["provider_id"])
-        if record.case_ids:
-            records.append(record)
-    return records

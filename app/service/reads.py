@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
-from app.domain.case import FOLD_VERSION, SNAPSHOT, CaseState, evolve_case, replay
-from app.domain.clock import ClockView, clock_on, evaluate_clock
+from app.domain.case import FOLD_VERSION, SNAPSHOT, CaseState, evolve_case, replay, replay_as_of
+from app.domain.clock import ClockState, ClockView, clock_on, evaluate_clock
 from app.domain.facts import Fact
 from app.domain.policy import PolicyTable
 from app.domain.sealing import blind_sealed_data
@@ -19,7 +20,7 @@ from app.projections.ledger import ledger_rows
 from app.service.errors import ServiceError
 from app.service.state_cache import StateCache
 from app.store import streams as store
-from app.store.read_models import case_head, read_clock_facts
+from app.store.read_models import StoredClock, case_head, read_clock
 
 
 def to_fact(event: store.StoredEvent) -> Fact:
@@ -111,16 +112,42 @@ async def closure_clock(
     The stored closure-clock row holds the clock of every event recorded so far: it
     answers when nothing is known at `known_at` that the row lacks (no `known_at`) and
     nothing folded is dated after `as_of` (`ClockFacts.answers_for`: `as_of` on or after
-    the case's latest business date). Otherwise the case is folded, and the clock is
-    judged on the facts dated up to `as_of` (an event dated later had not happened yet).
+    the case's latest business date). Otherwise the clock is judged on the facts dated
+    up to `as_of` (an event dated later had not happened yet): without `known_at` the
+    same round trip brings the stream to fold (or the cache holds the case), so an
+    earlier `as_of` costs one read, not three and a snapshot's decoding.
     """
     if known_at is None:
-        stored = await read_clock_facts(conn, case_id)
-        if stored is not None and stored[0].answers_for(as_of):
-            facts, version = stored
-            return clock_on(facts, as_of), version
+        cached_version = cache.version_of(case_id) if cache is not None else -1
+        stored = await read_clock(conn, case_id, as_of=as_of, cached_version=cached_version)
+        if stored is not None:
+            if stored.facts is not None and stored.facts.answers_for(as_of):
+                return clock_on(stored.facts, as_of), stored.version
+            clock = _clock_of(stored, case_id, as_of, cache)
+            if clock is not None:
+                return evaluate_clock(clock, as_of, policy), stored.version
     state, version = await case_state(conn, case_id, known_at=known_at, cache=cache)
     return evaluate_clock(state.clock, as_of, policy.as_known_at(known_at)), version
+
+
+def _clock_of(stored: StoredClock, case_id: str, as_of: date, cache: StateCache | None) -> ClockState | None:
+    """The clock as the case stood on `as_of`, from the stream read with the row or the
+    cached state at the row's version; None when the cache moved on in between."""
+    if stored.stream is not None:
+        return replay_as_of([_stream_fact(e) for e in stored.stream], as_of).clock
+    cached = cache.get(case_id) if cache is not None else None
+    return cached.state.clock if cached is not None and cached.version == stored.version else None
+
+
+def _stream_fact(event: dict[str, Any]) -> Fact:
+    """An event of `StoredClock.stream` as a fold takes it (as `to_fact`)."""
+    kind = event["type"]
+    return Fact(
+        UUID(event["event_id"]),
+        event["version"],
+        datetime.fromisoformat(event["recorded_at"]),
+        parse_event(kind, blind_sealed_data(kind, event["data"]), event["schema_version"]),
+    )
 
 
 async def case_ledger(

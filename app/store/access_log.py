@@ -10,9 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
-import orjson
 
-from app.domain.access_records import GENESIS, AccessRecord, chain
+from app.domain.access_records import GENESIS, AccessRecord, chained
 from app.store import confidentiality_schema  # noqa: F401  (declares the tables for Alembic)
 from app.store.queries import load_sql
 
@@ -22,29 +21,20 @@ _CHAIN_LOCK = 0x0ACCE55
 
 async def append_batch(conn: asyncpg.Connection, records: Sequence[AccessRecord]) -> int:
     """Chain and store `records` in one transaction; the number stored."""
-    if not records:
+    return await append_contents(conn, [record.canonical() for record in records])
+
+
+async def append_contents(conn: asyncpg.Connection, contents: Sequence[bytes]) -> int:
+    """Chain and store records given as their canonical content (`access_records.canonical`),
+    in one transaction; the number stored. The rows go as one JSON text built from the
+    same bytes the hashes cover (`access_records.chained`)."""
+    if not contents:
         return 0
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _CHAIN_LOCK)
         head = await conn.fetchval(load_sql("access_log/last_hash"))
-        rows = [_row(r) for r in chain(head or GENESIS, records)]
-        return await conn.fetchval("SELECT caseledger_record_access($1::jsonb)", orjson.dumps(rows).decode())
-
-
-def _row(record: AccessRecord) -> dict:
-    return {
-        "at": record.at.isoformat(),
-        "key_id": record.key_id,
-        "role": record.role,
-        "provider_id": record.provider_id,
-        "client": record.client,
-        "case_ids": list(record.case_ids),
-        "endpoint": record.endpoint,
-        "request_id": record.request_id,
-        "status": record.status,
-        "previous_hash": record.previous_hash,
-        "hash": record.hash,
-    }
+        rows, _ = chained(head or GENESIS, contents)
+        return await conn.fetchval("SELECT caseledger_record_access($1::jsonb)", rows.decode())
 
 
 async def page(

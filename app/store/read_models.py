@@ -7,6 +7,7 @@ every statement lives under `sql/read_models/`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -32,18 +33,35 @@ async def case_opened(conn: asyncpg.Connection, case_id: str) -> bool:
     return bool(await conn.fetchval(load_sql("read_models/case_opened"), case_id))
 
 
-async def read_clock_facts(conn: asyncpg.Connection, case_id: str) -> tuple[ClockFacts, int] | None:
-    """The stored clock of a case and the case's version, in one indexed read.
+@dataclass(frozen=True, slots=True)
+class StoredClock:
+    """A case's stored clock (`facts`: None when its row predates the stored explanation,
+    migration 0002), its version, and its stream when the row cannot answer."""
 
-    None when the case has no row or its row predates the stored explanation
-    (migration 0002); the caller then folds the case.
-    """
-    row = await conn.fetchrow(load_sql("read_models/clock_facts"), case_id)
-    if row is None or row["explanation"] is None:
+    facts: ClockFacts | None
+    version: int
+    stream: list[dict[str, Any]] | None  # each event's id, version, type, schema, data, recorded_at
+
+
+async def read_clock(
+    conn: asyncpg.Connection, case_id: str, *, as_of: date, cached_version: int
+) -> StoredClock | None:
+    """The stored clock of a case and the case's version, in one indexed read; in the same
+    round trip, the case's stream when the row cannot answer for `as_of` (an `as_of` before
+    the case's latest business date) unless the caller's cache holds `cached_version`.
+    None when the case has no row."""
+    row = await conn.fetchrow(load_sql("read_models/clock_read"), case_id, as_of, cached_version)
+    if row is None:
         return None
+    return StoredClock(_clock_facts(row), row["version"], row["stream"])
+
+
+def _clock_facts(row: asyncpg.Record) -> ClockFacts | None:
     explanation = row["explanation"]
+    if explanation is None:
+        return None
     event_id = explanation["event_id"]
-    facts = ClockFacts(
+    return ClockFacts(
         phase=row["phase"],
         clock_start=row["clock_start"],
         clock_start_rule=explanation["rule"],
@@ -55,7 +73,6 @@ async def read_clock_facts(conn: asyncpg.Connection, case_id: str) -> tuple[Cloc
         # (an earlier as_of is folded); rows written before it was stored have none.
         latest_on=date.fromisoformat(explanation["latest_on"]) if explanation.get("latest_on") else None,
     )
-    return facts, row["version"]
 
 
 def _dated_status(status: str, as_of: str, shortest_wait: int) -> str | None:

@@ -5,9 +5,9 @@ the pages that list cases: the feed, the worklist, a provider's ledger, an event
 proof) leaves an `AccessRecord`: the key, role and provider id, the time, the client
 address, the case or cases, the endpoint (method and route template), the request id
 and the status. A refused read (401, 403, 404) is recorded too: who tried matters.
-The middleware only queues the record (`app.service.access_recorder`); the page's
-case ids are read from its body, and a UI session resolved to its key, when the
-batch is written, off the request path.
+The middleware only queues the record (`app.service.access_recorder`); who holds the
+key or UI session is resolved, and a page's case ids read from its body when the route
+did not name them (`answered_cases`), when the batch is written, off the request path.
 
 Registered by `install(app)` (the middleware, added the documented way, and the
 router); the writer runs inside the lifespan through `recording(app, pool)`.
@@ -15,8 +15,7 @@ router); the writer runs inside the lifespan through `recording(app, pool)`.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -27,21 +26,23 @@ from pydantic import AfterValidator, BaseModel
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.domain.access_records import AccessRecord
+from app.events.types import IDENTIFIER
 from app.service.access_recorder import AccessRecorder, Pending
 from app.service.access_recorder import recording as run_recorder
-from app.service.keys import Principal, hash_key
+from app.service.keys import Principal
 from app.store import access_log as store
 from app.web.deps import Ctx, JSONResponse, bearer_key, require, utc_known_at
-from app.web.middleware import ids_of, route_of
+from app.web.middleware import route_of
 from app.web.problems import Problem
 
-# Pages whose case ids are in the answer, not the path.
+# Pages whose case ids are in the answer, not the path: named by the route
+# (`answered_cases`), else read from the body it sent.
 LISTING_ROUTES = frozenset(
     {"/events", "/closure-clock/worklist", "/providers/{provider_id}/ledger", "/events/{event_id}/proof"}
 )
 MAX_LISTING_BYTES = 8 * 1024 * 1024
 SESSION_COOKIE = "caseledger_session"  # app.web.ui.sessions
+NAMED = "access_case_ids"  # the request state's key for the cases a listing named
 MAX_PAGE = 500
 FROM = "records at or after this time (UTC unless it says otherwise)"
 TO = "records before this time (UTC unless it says otherwise)"
@@ -60,7 +61,10 @@ class AccessRecorderMiddleware:
         seen = _Seen()
 
         async def watch(message: Message) -> None:
-            seen.watch(message, scope)
+            if message["type"] == "http.response.start":
+                seen.start(message["status"], scope)
+            elif seen.body is not None and len(seen.body) < MAX_LISTING_BYTES:
+                seen.body += message.get("body", b"")
             await send(message)
 
         try:
@@ -71,56 +75,58 @@ class AccessRecorderMiddleware:
                 _note(recorder, scope, seen)
 
 
+def answered_cases(request: HTTPConnection, case_ids: Iterable[str]) -> None:
+    """A listing route names the cases its answer holds (distinct, in order), so the access
+    record need not read them back from the body it sent (the worklist does)."""
+    request.state.access_case_ids = tuple(dict.fromkeys(case_ids))
+
+
 class _Seen:
-    __slots__ = ("body", "listing", "status")
+    """The status, and the body of a listing whose cases are to be read from it."""
+
+    __slots__ = ("body", "status")
 
     def __init__(self) -> None:
-        self.status, self.body, self.listing = 500, bytearray(), False
+        self.status, self.body = 500, None
 
-    def watch(self, message: Message, scope: Scope) -> None:
-        if message["type"] == "http.response.start":
-            self.status = message["status"]
-            self.listing = route_of(scope) in LISTING_ROUTES and self.status < 400
-        elif message["type"] == "http.response.body" and self.listing and len(self.body) < MAX_LISTING_BYTES:
-            self.body += message.get("body", b"")
+    def start(self, status: int, scope: Scope) -> None:
+        self.status = status
+        if status < 400 and route_of(scope) in LISTING_ROUTES and NAMED not in scope.get("state", ()):
+            self.body = bytearray()
 
 
 def _note(recorder: AccessRecorder, scope: Scope, seen: _Seen) -> None:
-    """Queue the request's record; no I/O (who holds the key is looked up in the batch)."""
+    """Queue the request's record; no I/O, no hashing (who holds the key is looked up, and
+    a listing's body read, in the batch)."""
     route = route_of(scope)
-    case_id = ids_of(scope).get("case_id")
-    if case_id is None and route not in LISTING_ROUTES:
-        return
+    case_ids = (scope.get("state") or {}).get(NAMED)
+    if case_ids is None:
+        case_id = (scope.get("path_params") or {}).get("case_id")
+        if isinstance(case_id, str) and IDENTIFIER.fullmatch(case_id):
+            case_ids = (case_id,)
+        elif route not in LISTING_ROUTES:
+            return
     connection = HTTPConnection(scope)
     client = scope.get("client")
-    record = AccessRecord(
-        at=recorder.now(),
-        key_id=None,  # resolved from the key's hash or the session when the batch is written
-        role=None,
-        provider_id=None,
-        client=client[0] if client else None,
-        case_ids=(case_id,) if case_id else (),
-        endpoint=f"{scope['method']} {route}",
-        request_id=(scope.get("state") or {}).get("request_id"),
-        status=seen.status,
-    )
-    body = bytes(seen.body) if case_id is None and seen.listing else None
-    key = bearer_key(connection)  # type: ignore[arg-type]  (reads only the scope's headers)
     recorder.note(
         Pending(
-            record,
-            body=body,
-            key_hash=hash_key(key) if key is not None else None,
-            session_hash=_session_hash(connection),
+            at=recorder.now(),
+            client=client[0] if client else None,
+            case_ids=case_ids,
+            endpoint=f"{scope['method']} {route}",
+            request_id=(scope.get("state") or {}).get("request_id"),
+            status=seen.status,
+            body=bytes(seen.body) if case_ids is None and seen.body is not None else None,
+            key=bearer_key(connection),  # type: ignore[arg-type]  (reads only the scope's headers)
+            session_id=_session_id(connection),
         )
     )
 
 
-def _session_hash(connection: HTTPConnection) -> str | None:
+def _session_id(connection: HTTPConnection) -> str | None:
     if not connection.scope["path"].startswith("/ui"):  # the pages' cookie is scoped to /ui
         return None
-    session_id = connection.cookies.get(SESSION_COOKIE)
-    return hashlib.sha256(session_id.encode()).hexdigest() if session_id else None
+    return connection.cookies.get(SESSION_COOKIE) or None
 
 
 router = APIRouter(tags=["audit"])

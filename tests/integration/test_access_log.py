@@ -66,6 +66,24 @@ async def test_a_feed_page_records_each_case_on_it(api, pool, case_id):
     assert any(r["endpoint"] == "GET /events" and r["role"] == "auditor" for r in records)
 
 
+async def test_a_worklist_page_records_each_case_on_it_by_name(api, case_id):
+    """The worklist names its cases (no body to read back): one record, every case on the page."""
+    await api.append(case_id, case_opened())
+    request_id = f"worklist-{uuid.uuid4().hex}"
+    headers = {**api.headers("auditor"), "X-Request-ID": request_id}
+    page = await api.client.get("/closure-clock/worklist", params={"limit": 7}, headers=headers)
+    assert page.status_code == 200, page.text
+    on_page = [item["case_id"] for item in page.json()["items"]]
+    assert on_page
+    for _ in range(100):  # the writer runs every half second, off the request path
+        records = await records_for(api, on_page[-1], 1, limit="500")
+        if mine := [r for r in records if r["request_id"] == request_id]:
+            break
+        await asyncio.sleep(0.1)
+    assert len(mine) == 1 and mine[0]["case_ids"] == on_page
+    assert mine[0]["endpoint"] == "GET /closure-clock/worklist" and mine[0]["role"] == "auditor"
+
+
 async def test_a_ui_page_records_the_signed_in_key(api, pool, case_id):
     await api.append(case_id, case_opened())
     signed = await api.client.post("/ui/sign-in", data={"key": api.keys["auditor"]})

@@ -17,6 +17,7 @@ from app.projections.closure_clock import decode_cursor, encode_cursor
 from app.service import reads
 from app.service.keys import Principal
 from app.store.read_models import worklist
+from app.web.access_log import answered_cases
 from app.web.deps import (
     CaseId,
     CaseIdField,
@@ -156,6 +157,7 @@ async def closure_worklist(request: Request) -> Response:
     ]
     more = len(rows) > q.limit
     next_cursor = encode_cursor(page[-1]["eligible_on"], page[-1]["case_id"]) if more else None
+    answered_cases(request, (r["case_id"] for r in page))  # its access record names them
     return JSONResponse({"as_of": day, "items": items, "next_cursor": next_cursor})
 
 
