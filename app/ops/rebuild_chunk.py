@@ -78,7 +78,6 @@ class Rebuilt:
         )
 
 
-
 @dataclass(frozen=True, slots=True)
 class ChunkResult:
     differed: dict[str, list[str]]  # case_id -> the read models whose rows had drifted

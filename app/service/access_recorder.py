@@ -53,6 +53,7 @@ class Pending:
     body: bytes | None = None
     key: str | None = None
     session_id: str | None = None
+    holder: Holder | None = None  # who, when the request already knew (its route authenticated it)
 
 
 class AccessRecorder:
@@ -130,7 +131,9 @@ class AccessRecorder:
             ids = p.case_ids if p.case_ids is not None else case_ids_in(p.body or b"")
             if not ids:
                 continue
-            who = holders.get(key_hashes[p.key]) if p.key else None
+            who = p.holder
+            if who is None and p.key:
+                who = holders.get(key_hashes[p.key])
             if who is None and p.session_id:
                 who = by_session.get(p.session_id)
             key_id, role, provider_id = who or (None, None, None)

@@ -117,7 +117,7 @@ class AppendHandler:
             # Decided and folded without personal values: no rule reads one, and the state,
             # its snapshot, the cache and the read models then hold none (data keeps them
             # for sealing and for comparing a retry).
-            batch = [replace(v, event=blind_event(v.event)) for v in batch]
+            batch = [_blinded(v) for v in batch]
         return batch
 
     async def _attempt(
@@ -193,3 +193,9 @@ class AppendHandler:
         return await write_decided(
             conn, case_id, decided, project=self.project, cache=self.cache, keys=self.keys
         )
+
+
+def _blinded(validated: Validated) -> Validated:
+    """`validated` with its personal values blinded; most events hold none and stay as they are."""
+    event = blind_event(validated.event)
+    return validated if event is validated.event else replace(validated, event=event)

@@ -5,7 +5,8 @@ the pages that list cases: the feed, the worklist, a provider's ledger, an event
 proof) leaves an `AccessRecord`: the key, role and provider id, the time, the client
 address, the case or cases, the endpoint (method and route template), the request id
 and the status. A refused read (401, 403, 404) is recorded too: who tried matters.
-The middleware only queues the record (`app.service.access_recorder`); who holds the
+The middleware only queues the record (`app.service.access_recorder`): who the caller
+is comes from the route's own authentication (the request state) when it ran; else the
 key or UI session is resolved, and a page's case ids read from its body when the route
 did not name them (`answered_cases`), when the batch is written, off the request path.
 
@@ -31,7 +32,7 @@ from app.service.access_recorder import AccessRecorder, Pending
 from app.service.access_recorder import recording as run_recorder
 from app.service.keys import Principal
 from app.store import access_log as store
-from app.web.deps import Ctx, JSONResponse, bearer_key, require, utc_known_at
+from app.web.deps import PRINCIPAL_STATE, Ctx, JSONResponse, bearer_key, require, utc_known_at
 from app.web.middleware import route_of
 from app.web.problems import Problem
 
@@ -96,8 +97,8 @@ class _Seen:
 
 
 def _note(recorder: AccessRecorder, scope: Scope, seen: _Seen) -> None:
-    """Queue the request's record; no I/O, no hashing (who holds the key is looked up, and
-    a listing's body read, in the batch)."""
+    """Queue the request's record; no I/O, no hashing (a key the route did not resolve is
+    looked up, and a listing's body read, in the batch)."""
     route = route_of(scope)
     case_ids = (scope.get("state") or {}).get(NAMED)
     if case_ids is None:
@@ -106,21 +107,25 @@ def _note(recorder: AccessRecorder, scope: Scope, seen: _Seen) -> None:
             case_ids = (case_id,)
         elif route not in LISTING_ROUTES:
             return
-    connection = HTTPConnection(scope)
+    state = scope.get("state") or {}
     client = scope.get("client")
-    recorder.note(
-        Pending(
-            at=recorder.now(),
-            client=client[0] if client else None,
-            case_ids=case_ids,
-            endpoint=f"{scope['method']} {route}",
-            request_id=(scope.get("state") or {}).get("request_id"),
-            status=seen.status,
-            body=bytes(seen.body) if case_ids is None and seen.body is not None else None,
-            key=bearer_key(connection),  # type: ignore[arg-type]  (reads only the scope's headers)
-            session_id=_session_id(connection),
-        )
+    pending = Pending(
+        at=recorder.now(),
+        client=client[0] if client else None,
+        case_ids=case_ids,
+        endpoint=f"{scope['method']} {route}",
+        request_id=state.get("request_id"),
+        status=seen.status,
+        body=bytes(seen.body) if case_ids is None and seen.body is not None else None,
     )
+    principal = state.get(PRINCIPAL_STATE)
+    if principal is not None:  # the route authenticated it: no key to read and hash again
+        pending.holder = (principal.key_id, principal.role, principal.provider_id)
+    else:
+        connection = HTTPConnection(scope)
+        pending.key = bearer_key(connection)  # type: ignore[arg-type]  (reads only the scope's headers)
+        pending.session_id = _session_id(connection)
+    recorder.note(pending)
 
 
 def _session_id(connection: HTTPConnection) -> str | None:

@@ -45,6 +45,9 @@ ProviderId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN)]
 _AUTHORIZATION = b"authorization"
 
 
+PRINCIPAL_STATE = "principal"  # the request state's key for the caller, once known
+
+
 def bearer_key(request: Request) -> str | None:
     """The key of `Authorization: Bearer <key>`, or None. Only this header: the UI's
     session cookie (`app.web.ui.sessions`, `Path=/ui`) is never an API credential."""
@@ -65,6 +68,8 @@ async def current_principal(request: Request, ctx: Ctx) -> Principal:
     principal = await ctx.keys.principal(ctx.pool, key)
     if principal is None:
         raise Problem(401, "unauthorized", "the API key is unknown or revoked")
+    # The access record names who this is without reading and hashing the key again.
+    request.scope.setdefault("state", {})[PRINCIPAL_STATE] = principal
     return principal
 
 

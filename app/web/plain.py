@@ -60,7 +60,9 @@ class Parameters(Generic[Model]):
         self._adapter = TypeAdapter(model)
 
     def read(self, request: Request) -> Model:
-        raw = {**request.query_params, **request.path_params}
+        path = request.path_params
+        # most hot calls carry no query string: skip parsing an empty one
+        raw = {**request.query_params, **path} if request.scope.get("query_string") else dict(path)
         try:
             return self._adapter.validate_python(raw)
         except ValidationError as exc:
