@@ -50,9 +50,11 @@ class Server:
         label: str = "server",
         factory: str = "app.web.app:create_app",
         cwd: Path = REPO_ROOT,
+        http: str = "app.web.connection_limits:GuardedHttpTools",
     ) -> None:
         self.url, self.workers, self.label, self.factory = url, workers, label, factory
         self.cwd = cwd  # another checkout, for A/B experiments
+        self.http = http  # another checkout serves with its own protocol class (before 082b4dc: httptools)
         self.host, self.port = "127.0.0.1", free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.peak_rss: dict[int, int] = {}
@@ -64,7 +66,7 @@ class Server:
             f"import uvicorn; uvicorn.run('{self.factory}', factory=True, "
             f"host='{self.host}', port={self.port}, workers={self.workers}, "
             "loop='uvloop', access_log=False, timeout_keep_alive=5, limit_concurrency=1000, "
-            "http='app.web.connection_limits:GuardedHttpTools')"
+            f"http='{self.http}')"
         )
         env = dict(os.environ, DATABASE_URL=self.url, CASELEDGER_LOG_LEVEL="WARNING")
         OUT.mkdir(parents=True, exist_ok=True)
