@@ -5,6 +5,7 @@
     python3 dev.py test [pytest args...]   .venv, then python -m pytest (from the repo root)
     python3 dev.py setup                   .venv only
     python3 dev.py bench [args...]         .venv, then python -m bench
+    python3 dev.py bench-trees --against DIR   .venv, then python -m bench.trees (two trees, paired)
 
 Needs Python 3.11+ and the package registry, nothing else: only the standard
 library here. .venv is created with ``python -m venv`` when missing or broken;
@@ -154,7 +155,7 @@ def main(argv):
         (sys.stdout if argv else sys.stderr).write(USAGE)
         sys.exit(0 if argv else 2)
     command, args = argv[0], argv[1:]
-    if command not in ("up", "test", "setup", "bench"):
+    if command not in ("up", "test", "setup", "bench", "bench-trees"):
         sys.stderr.write(f"unknown command {command!r}\n{USAGE}")
         sys.exit(2)
     os.chdir(ROOT)
@@ -170,6 +171,8 @@ def main(argv):
         run(PYTHON, ["-m", "pytest", *args])
     elif command == "bench":
         run(PYTHON, ["-m", "bench", *args])
+    elif command == "bench-trees":
+        run(PYTHON, ["-m", "bench.trees", *args])
 
 
 if __name__ == "__main__":

@@ -203,7 +203,10 @@ def test_fuzz_operation(st_schema: Any, st_app: Any, method: str, path: str, mod
     operation = st_schema[path][method]
     statuses = run_fuzz(operation.as_strategy(generation_mode=mode), EXAMPLES[mode], auth)
     assert statuses, "no request was made"
-    assert set(statuses) != {401}, "the admin key stopped working"
+    # Negative cases may drop the Authorization header on purpose (401 is then right), so the
+    # key is checked by itself: still accepted after the operation was fuzzed.
+    probe = st_schema["/admin/api-keys"]["GET"].Case().call(headers=auth, timeout=REQUEST_TIMEOUT)
+    assert probe.status_code == 200, f"the admin key stopped working: {probe.status_code} {probe.text[:200]}"
 
 
 BUSINESS_DATE = {"type": "string", "pattern": r"^20[0-4][0-9]-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$"}
