@@ -113,9 +113,10 @@ async def closure_clock(
     answers when nothing is known at `known_at` that the row lacks (no `known_at`) and
     nothing folded is dated after `as_of` (`ClockFacts.answers_for`: `as_of` on or after
     the case's latest business date). Otherwise the clock is judged on the facts dated
-    up to `as_of` (an event dated later had not happened yet): without `known_at` the
-    same round trip brings the stream to fold (or the cache holds the case), so an
-    earlier `as_of` costs one read, not three and a snapshot's decoding.
+    up to `as_of` (an event dated later had not happened yet): without `known_at` a
+    second statement brings the stream to fold (or the cache holds the case), so an
+    earlier `as_of` costs two reads, not three and a snapshot's decoding; the common read
+    (no `as_of`, or a later one) stays one statement that touches no event.
     """
     if known_at is None:
         cached_version = cache.version_of(case_id) if cache is not None else -1

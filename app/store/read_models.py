@@ -46,14 +46,18 @@ class StoredClock:
 async def read_clock(
     conn: asyncpg.Connection, case_id: str, *, as_of: date, cached_version: int
 ) -> StoredClock | None:
-    """The stored clock of a case and the case's version, in one indexed read; in the same
-    round trip, the case's stream when the row cannot answer for `as_of` (an `as_of` before
-    the case's latest business date) unless the caller's cache holds `cached_version`.
-    None when the case has no row."""
-    row = await conn.fetchrow(load_sql("read_models/clock_read"), case_id, as_of, cached_version)
+    """The stored clock of a case and the case's version, in one indexed read; then the
+    case's stream only when the row cannot answer for `as_of` (an `as_of` before the
+    case's latest business date, or a row that predates it) and the caller's cache does
+    not hold `cached_version`. None when the case has no row."""
+    row = await conn.fetchrow(load_sql("read_models/clock_read"), case_id)
     if row is None:
         return None
-    return StoredClock(_clock_facts(row), row["version"], row["stream"])
+    facts, version = _clock_facts(row), row["version"]
+    stream = None
+    if not (facts is not None and facts.answers_for(as_of)) and version != cached_version:
+        stream = await conn.fetchval(load_sql("read_models/clock_stream"), case_id, version)
+    return StoredClock(facts, version, stream)
 
 
 def _clock_facts(row: asyncpg.Record) -> ClockFacts | None:
