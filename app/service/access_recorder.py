@@ -31,6 +31,7 @@ import asyncpg
 from app.domain.access_records import canonical, case_ids_in
 from app.service.keys import hash_key
 from app.store import access_log as store
+from app.store.db import DATABASE_DOWN
 
 log = logging.getLogger("caseledger.access_record")
 SLICE = 200  # records prepared between two turns of the event loop
@@ -98,7 +99,7 @@ class AccessRecorder:
         except asyncio.CancelledError:
             self._pending = taken + self._pending  # shutdown: the final flush writes them
             raise
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        except (*DATABASE_DOWN, asyncpg.PostgresError) as exc:
             log.warning("access records not written yet (%d queued): %s", len(taken), exc)
             self._pending = taken + self._pending
             return 0

@@ -21,6 +21,7 @@ from app.domain.policy import PolicyTable
 from app.service.checkpoint_keys import load_or_create_signing_key_file
 from app.service.checkpointing import Signer, make_checkpoint
 from app.settings import Settings
+from app.store.db import DATABASE_DOWN
 
 log = logging.getLogger("caseledger.checkpoints")
 
@@ -33,7 +34,7 @@ async def sign_every(
         try:
             path, _ = await make_checkpoint(pool, policy(), policy_id, signer)
             log.debug("checkpoint %s", path.name)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+        except (*DATABASE_DOWN, asyncpg.PostgresError) as error:
             log.warning("checkpoint not signed this round: %s: %s", type(error).__name__, error)
         await asyncio.sleep(interval)
 

@@ -23,6 +23,7 @@ from app.domain.policy import Adoption, PolicyTable, PolicyVersion, version_from
 from app.domain.policy_history import StoredVersion, chain_hash, chain_problems
 from app.service.errors import ServiceError
 from app.store import policy_versions as store
+from app.store.db import DATABASE_DOWN
 
 log = logging.getLogger("caseledger.policy")
 # Seeded versions stand for the file in force before the database recorded any policy:
@@ -209,7 +210,7 @@ class PolicyCache:
             await asyncio.sleep(self.check_every_s)
             try:
                 await self.check()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+            except (*DATABASE_DOWN, asyncpg.PostgresError) as error:
                 log.warning("policy check failed, keeping the current table: %s", error)
 
 

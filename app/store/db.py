@@ -12,6 +12,24 @@ from typing import Any
 import asyncpg
 import orjson
 
+# What a database that is down, restarting or hung raises (answered 503, never 500):
+# OperatorInterventionError covers 57P01 admin_shutdown and 57P02 crash_shutdown (the
+# server stops under a running statement), 57P03 cannot_connect_now (starting up or
+# shutting down) and 57014 query_canceled (statement_timeout); InternalClientError is what
+# asyncpg raises on a pooled connection that received the server's FATAL shutdown message
+# while idle ("cannot switch to state ..."); TimeoutError: connect, acquire or command
+# timeout (this module bounds each). The service's background loops (access record,
+# checkpoint signer, policy watcher) keep going through these and any PostgresError.
+DATABASE_DOWN = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InternalClientError,
+    asyncpg.TooManyConnectionsError,
+    TimeoutError,
+)
+
 
 def asyncpg_dsn(url: str) -> tuple[str, dict[str, Any]]:
     """asyncpg's DSN for an SQLAlchemy URL (`postgresql+asyncpg://user@/db?host=/socket`)."""

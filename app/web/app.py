@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import asyncpg
 from fastapi import FastAPI
 
 from app.service.append import AppendHandler
@@ -21,7 +20,7 @@ from app.service.master_key_file import master_key_of
 from app.service.policy import PolicyCache, seed_label
 from app.service.state_cache import StateCache
 from app.settings import Settings, get_settings
-from app.store.db import create_pool
+from app.store.db import DATABASE_DOWN, create_pool
 from app.web import access_log, observability, ui
 from app.web.context import AppContext
 from app.web.openapi_doc import install_openapi
@@ -32,23 +31,6 @@ from app.web.routes import policy as policy_routes
 
 log = logging.getLogger("caseledger")
 YOUNG_GENERATION_THRESHOLD = 10_000  # the collector's first generation, in objects (see the lifespan)
-
-# What a database that is down, restarting or hung raises (answered 503, never 500):
-# OperatorInterventionError covers 57P01 admin_shutdown and 57P02 crash_shutdown (the
-# server stops under a running statement), 57P03 cannot_connect_now (starting up or
-# shutting down) and 57014 query_canceled (statement_timeout); InternalClientError is what
-# asyncpg raises on a pooled connection that received the server's FATAL shutdown message
-# while idle ("cannot switch to state ..."); TimeoutError: connect, acquire or command
-# timeout (app.db bounds each).
-DATABASE_DOWN = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.OperatorInterventionError,
-    asyncpg.InternalClientError,
-    asyncpg.TooManyConnectionsError,
-    TimeoutError,
-)
 
 
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> FastAPI:
