@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -110,7 +109,7 @@ class AccessRecorder:
         unknown = sorted(key_hashes - self._holders.keys())
         if not unknown and not sessions:
             return {}
-        session_hashes = {hashlib.sha256(s.encode()).hexdigest(): s for s in sessions}
+        session_hashes = {hash_key(s): s for s in sessions}
         async with self.pool.acquire() as conn:
             found = await store.key_holders(conn, unknown) if unknown else {}
             by_hash = await store.session_keys(conn, sorted(session_hashes)) if sessions else {}

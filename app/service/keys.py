@@ -38,6 +38,7 @@ class Principal:
 
 
 def hash_key(key: str) -> str:
+    """What is stored of a bearer secret, an API key or a UI session id: its SHA-256."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 

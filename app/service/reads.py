@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 
@@ -20,7 +19,7 @@ from app.projections.ledger import ledger_rows
 from app.service.errors import ServiceError
 from app.service.state_cache import StateCache
 from app.store import streams as store
-from app.store.read_models import StoredClock, case_head, read_clock
+from app.store.read_models import case_head, read_clock
 
 
 def to_fact(event: store.StoredEvent) -> Fact:
@@ -113,42 +112,33 @@ async def closure_clock(
     answers when nothing is known at `known_at` that the row lacks (no `known_at`) and
     nothing folded is dated after `as_of` (`ClockFacts.answers_for`: `as_of` on or after
     the case's latest business date). Otherwise the clock is judged on the facts dated
-    up to `as_of` (an event dated later had not happened yet): without `known_at` a
-    second statement brings the stream to fold (or the cache holds the case), so an
+    up to `as_of` (an event dated later had not happened yet): without `known_at` the
+    cached state at the row's version, or the stream read up to it, is folded, so an
     earlier `as_of` costs two reads, not three and a snapshot's decoding; the common read
     (no `as_of`, or a later one) stays one statement that touches no event.
     """
     if known_at is None:
-        cached_version = cache.version_of(case_id) if cache is not None else -1
-        stored = await read_clock(conn, case_id, as_of=as_of, cached_version=cached_version)
+        stored = await read_clock(conn, case_id)
         if stored is not None:
-            if stored.facts is not None and stored.facts.answers_for(as_of):
-                return clock_on(stored.facts, as_of), stored.version
-            clock = _clock_of(stored, case_id, as_of, cache)
-            if clock is not None:
-                return evaluate_clock(clock, as_of, policy), stored.version
+            facts, version = stored
+            if facts is not None and facts.answers_for(as_of):
+                return clock_on(facts, as_of), version
+            clock = await _clock_as_of(conn, case_id, version, as_of, cache)
+            return evaluate_clock(clock, as_of, policy), version
     state, version = await case_state(conn, case_id, known_at=known_at, cache=cache)
     return evaluate_clock(state.clock, as_of, policy.as_known_at(known_at)), version
 
 
-def _clock_of(stored: StoredClock, case_id: str, as_of: date, cache: StateCache | None) -> ClockState | None:
-    """The clock as the case stood on `as_of`, from the stream read with the row or the
-    cached state at the row's version; None when the cache moved on in between."""
-    if stored.stream is not None:
-        return replay_as_of([_stream_fact(e) for e in stored.stream], as_of).clock
+async def _clock_as_of(
+    conn: asyncpg.Connection, case_id: str, version: int, as_of: date, cache: StateCache | None
+) -> ClockState:
+    """The clock at `version` as the case stood on `as_of`: the cached state when it is at
+    that version, else the stream up to it, folded with the facts dated up to `as_of`."""
     cached = cache.get(case_id) if cache is not None else None
-    return cached.state.clock if cached is not None and cached.version == stored.version else None
-
-
-def _stream_fact(event: dict[str, Any]) -> Fact:
-    """An event of `StoredClock.stream` as a fold takes it (as `to_fact`)."""
-    kind = event["type"]
-    return Fact(
-        UUID(event["event_id"]),
-        event["version"],
-        datetime.fromisoformat(event["recorded_at"]),
-        parse_event(kind, blind_sealed_data(kind, event["data"]), event["schema_version"]),
-    )
+    if cached is not None and cached.version == version:
+        return cached.state.clock
+    events = await store.read_stream(conn, case_id, to_version=version)
+    return replay_as_of([to_fact(e) for e in events], as_of).clock
 
 
 async def case_ledger(

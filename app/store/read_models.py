@@ -7,7 +7,6 @@ every statement lives under `sql/read_models/`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -33,31 +32,11 @@ async def case_opened(conn: asyncpg.Connection, case_id: str) -> bool:
     return bool(await conn.fetchval(load_sql("read_models/case_opened"), case_id))
 
 
-@dataclass(frozen=True, slots=True)
-class StoredClock:
-    """A case's stored clock (`facts`: None when its row predates the stored explanation,
-    migration 0002), its version, and its stream when the row cannot answer."""
-
-    facts: ClockFacts | None
-    version: int
-    stream: list[dict[str, Any]] | None  # each event's id, version, type, schema, data, recorded_at
-
-
-async def read_clock(
-    conn: asyncpg.Connection, case_id: str, *, as_of: date, cached_version: int
-) -> StoredClock | None:
-    """The stored clock of a case and the case's version, in one indexed read; then the
-    case's stream only when the row cannot answer for `as_of` (an `as_of` before the
-    case's latest business date, or a row that predates it) and the caller's cache does
-    not hold `cached_version`. None when the case has no row."""
+async def read_clock(conn: asyncpg.Connection, case_id: str) -> tuple[ClockFacts | None, int] | None:
+    """The stored clock of a case (None when its row predates the stored explanation,
+    migration 0002) and the case's version, in one indexed read; None without a row."""
     row = await conn.fetchrow(load_sql("read_models/clock_read"), case_id)
-    if row is None:
-        return None
-    facts, version = _clock_facts(row), row["version"]
-    stream = None
-    if not (facts is not None and facts.answers_for(as_of)) and version != cached_version:
-        stream = await conn.fetchval(load_sql("read_models/clock_stream"), case_id, version)
-    return StoredClock(facts, version, stream)
+    return None if row is None else (_clock_facts(row), row["version"])
 
 
 def _clock_facts(row: asyncpg.Record) -> ClockFacts | None:

@@ -27,13 +27,12 @@ from pydantic import AfterValidator, BaseModel
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.events.types import IDENTIFIER
 from app.service.access_recorder import AccessRecorder, Pending
 from app.service.access_recorder import recording as run_recorder
 from app.service.keys import Principal
 from app.store import access_log as store
 from app.web.deps import PRINCIPAL_STATE, Ctx, JSONResponse, bearer_key, require, utc_known_at
-from app.web.middleware import route_of
+from app.web.middleware import path_id, route_of
 from app.web.problems import Problem
 
 # Pages whose case ids are in the answer, not the path: named by the route
@@ -79,7 +78,7 @@ class AccessRecorderMiddleware:
 def answered_cases(request: HTTPConnection, case_ids: Iterable[str]) -> None:
     """A listing route names the cases its answer holds (distinct, in order), so the access
     record need not read them back from the body it sent (the worklist does)."""
-    request.state.access_case_ids = tuple(dict.fromkeys(case_ids))
+    request.scope.setdefault("state", {})[NAMED] = tuple(dict.fromkeys(case_ids))
 
 
 class _Seen:
@@ -100,14 +99,14 @@ def _note(recorder: AccessRecorder, scope: Scope, seen: _Seen) -> None:
     """Queue the request's record; no I/O, no hashing (a key the route did not resolve is
     looked up, and a listing's body read, in the batch)."""
     route = route_of(scope)
-    case_ids = (scope.get("state") or {}).get(NAMED)
+    state = scope.get("state") or {}
+    case_ids = state.get(NAMED)
     if case_ids is None:
-        case_id = (scope.get("path_params") or {}).get("case_id")
-        if isinstance(case_id, str) and IDENTIFIER.fullmatch(case_id):
+        case_id = path_id(scope, "case_id")
+        if case_id is not None:
             case_ids = (case_id,)
         elif route not in LISTING_ROUTES:
             return
-    state = scope.get("state") or {}
     client = scope.get("client")
     pending = Pending(
         at=recorder.now(),

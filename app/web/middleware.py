@@ -60,14 +60,15 @@ def route_of(scope: Scope) -> str:
     return path if isinstance(path, str) else "unmatched"
 
 
+def path_id(scope: Scope, name: str) -> str | None:
+    """The path parameter `name` when it is a well-formed id (nothing else)."""
+    value = (scope.get("path_params") or {}).get(name)
+    return value if isinstance(value, str) and IDENTIFIER.fullmatch(value) else None
+
+
 def ids_of(scope: Scope) -> dict[str, str]:
     """case_id / provider_id from the path, when they are well-formed ids (nothing else)."""
-    params = scope.get("path_params") or {}
-    return {
-        k: v
-        for k in ("case_id", "provider_id")
-        if isinstance(v := params.get(k), str) and IDENTIFIER.fullmatch(v)
-    }
+    return {k: v for k in ("case_id", "provider_id") if (v := path_id(scope, k)) is not None}
 
 
 class _Exchange:

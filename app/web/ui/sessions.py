@@ -10,13 +10,12 @@ when its key is revoked. API routes never read this cookie (`deps.current_princi
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.service.keys import Principal
+from app.service.keys import Principal, hash_key
 from app.store import ui_sessions as store
 from app.web.context import AppContext
 
@@ -25,10 +24,6 @@ COOKIE_PATH = "/ui"
 SESSION_SECONDS = 8 * 3600
 IDLE_SECONDS = 30 * 60
 MAX_COOKIE_CHARS = 128
-
-
-def _digest(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode()).hexdigest()
 
 
 def _session_id(request: Request) -> str | None:
@@ -42,7 +37,7 @@ async def session_principal(request: Request, ctx: AppContext) -> Principal | No
     if session_id is None:
         return None
     async with ctx.pool.acquire() as conn:
-        row = await store.use_session(conn, _digest(session_id), idle_s=IDLE_SECONDS)
+        row = await store.use_session(conn, hash_key(session_id), idle_s=IDLE_SECONDS)
     return Principal(row["key_id"], row["role"], row["provider_id"]) if row else None
 
 
@@ -51,7 +46,7 @@ async def start(response: Response, who: Principal, ctx: AppContext, *, https: b
     session_id = secrets.token_urlsafe(32)
     async with ctx.pool.acquire() as conn:
         await store.start_session(
-            conn, _digest(session_id), who.key_id, lifetime_s=SESSION_SECONDS, idle_s=IDLE_SECONDS
+            conn, hash_key(session_id), who.key_id, lifetime_s=SESSION_SECONDS, idle_s=IDLE_SECONDS
         )
     response.set_cookie(
         SESSION_COOKIE,
@@ -69,5 +64,5 @@ async def end(request: Request, response: Response, ctx: AppContext, *, https: b
     session_id = _session_id(request)
     if session_id is not None:
         async with ctx.pool.acquire() as conn:
-            await store.end_session(conn, _digest(session_id))
+            await store.end_session(conn, hash_key(session_id))
     response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict", secure=https)
