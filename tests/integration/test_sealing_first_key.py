@@ -20,6 +20,7 @@ from app.service.validate import Proposed
 from app.store import data_keys
 from app.store import streams as store
 from app.store.appends import AppendCall, LostRace
+from tests.builders import employment_started
 
 WRITER = Principal("k-first-key", "case_system")
 OPENED = {
@@ -30,15 +31,8 @@ OPENED = {
 
 
 def started(employer: str) -> Proposed:
-    job = {
-        "job_id": "j1",
-        "start_date": "2024-02-01",
-        "employer": employer,
-        "soc_code": "35-2014",
-        "hours_per_week": 30,
-        "hourly_wage": "15.50",
-    }
-    return Proposed("EmploymentStarted", job, metadata={"note": "prefers mornings"})
+    job = employment_started(employer=employer)
+    return Proposed(job["type"], job["data"], metadata={"note": "prefers mornings"})
 
 
 def ended(reason: str) -> Proposed:

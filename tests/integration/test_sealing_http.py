@@ -16,6 +16,7 @@ from app.ops.bulk_import import import_file
 from app.ops.verify_bundle import check_bundle
 from app.service.master_key_file import master_key_of
 from app.settings import Settings
+from tests.builders import case_opened, employment_ended, employment_started
 from tests.integration import test_export_bundle as bundles
 from tests.integration.test_sealing_store import tables_holding
 
@@ -23,36 +24,11 @@ trust_api = bundles.trust_api  # the app on a database of its own, with the trus
 
 
 def _employment(employer: str, reason: str) -> list[dict]:
+    """A case opened, a job with `employer` (and a personal note), the job ended for `reason`."""
+    started = {**employment_started(employer=employer), "metadata": {"note": f"note about {employer}"}}
     return [
-        {
-            "event_id": str(uuid.uuid4()),
-            "type": "CaseOpened",
-            "data": {
-                "opened_on": "2024-01-02",
-                "supported_employment": False,
-                "ipe_service_categories": ["job_coaching"],
-            },
-            "metadata": {},
-        },
-        {
-            "event_id": str(uuid.uuid4()),
-            "type": "EmploymentStarted",
-            "data": {
-                "job_id": "j1",
-                "start_date": "2024-02-01",
-                "employer": employer,
-                "soc_code": "35-2014",
-                "hours_per_week": 30,
-                "hourly_wage": "15.50",
-            },
-            "metadata": {"note": f"note about {employer}"},
-        },
-        {
-            "event_id": str(uuid.uuid4()),
-            "type": "EmploymentEnded",
-            "data": {"job_id": "j1", "end_date": "2024-03-01", "reason": reason},
-            "metadata": {},
-        },
+        {"event_id": str(uuid.uuid4()), "metadata": {}, **payload}
+        for payload in (case_opened(), started, employment_ended(reason=reason))
     ]
 
 
