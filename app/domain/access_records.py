@@ -24,7 +24,17 @@ import orjson
 
 from app.domain.hashing import GENESIS
 
-__all__ = ["GENESIS", "AccessRecord", "access_hash", "canonical", "case_ids_in", "chain", "chained"]
+__all__ = [
+    "GENESIS",
+    "AccessRecord",
+    "Batch",
+    "RecordBatch",
+    "access_hash",
+    "canonical",
+    "case_ids_in",
+    "chain",
+    "chained",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,17 +55,7 @@ class AccessRecord:
 
     def canonical(self) -> bytes:
         """What the hash covers: every field but the hashes (see `canonical`)."""
-        return canonical(
-            self.at,
-            self.key_id,
-            self.role,
-            self.provider_id,
-            self.client,
-            self.case_ids,
-            self.endpoint,
-            self.request_id,
-            self.status,
-        )
+        return canonical(*_fields(self))
 
 
 def utc_text(at: datetime) -> str:
@@ -122,6 +122,84 @@ def chained(previous_hash: str, contents: Sequence[bytes]) -> tuple[bytes, str]:
         rows.append(row % (content[:-1], previous_hash.encode(), current.encode()))
         previous_hash = current
     return b"[" + b",".join(rows) + b"]", previous_hash
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A batch as stored (one row of `access_log_batches`): its records as a JSON array
+    (`chained`), where it starts and ends the chain, and what the row's indexes find it by."""
+
+    previous_hash: str
+    hash: str
+    count: int
+    first_at: datetime
+    last_at: datetime
+    case_ids: list[str]
+    actors: list[str]  # every key id, role and provider id of its records
+    records: bytes
+
+
+class RecordBatch:
+    """Records gathered for one batch: each one's canonical content, and the cases, actors
+    and times the batch covers (so neither side parses the records back to index them)."""
+
+    __slots__ = ("_actors", "_case_ids", "_contents", "_first_at", "_last_at")
+
+    def __init__(self) -> None:
+        self._contents: list[bytes] = []
+        self._case_ids: set[str] = set()
+        self._actors: set[str] = set()
+        self._first_at: datetime | None = None
+        self._last_at: datetime | None = None
+
+    def __len__(self) -> int:
+        return len(self._contents)
+
+    def add(self, record: AccessRecord) -> None:
+        self.add_fields(*_fields(record))
+
+    def add_fields(
+        self,
+        at: datetime,
+        key_id: str | None,
+        role: str | None,
+        provider_id: str | None,
+        client: str | None,
+        case_ids: Sequence[str],
+        endpoint: str,
+        request_id: str | None,
+        status: int,
+    ) -> None:
+        """Add a record given field by field (the order of `AccessRecord`'s)."""
+        self._contents.append(
+            canonical(at, key_id, role, provider_id, client, case_ids, endpoint, request_id, status)
+        )
+        self._case_ids.update(case_ids)
+        self._actors.update(a for a in (key_id, role, provider_id) if a is not None)
+        if self._first_at is None or at < self._first_at:
+            self._first_at = at
+        if self._last_at is None or at > self._last_at:
+            self._last_at = at
+
+    def chained(self, previous_hash: str) -> Batch:
+        """The batch continuing the chain after `previous_hash` (at least one record)."""
+        if self._first_at is None or self._last_at is None:
+            raise ValueError("a batch holds at least one record")
+        rows, head = chained(previous_hash, self._contents)
+        return Batch(
+            previous_hash,
+            head,
+            len(self._contents),
+            self._first_at,
+            self._last_at,
+            sorted(self._case_ids),
+            sorted(self._actors),
+            rows,
+        )
+
+
+def _fields(r: AccessRecord) -> tuple:  # type: ignore[type-arg]
+    return (r.at, r.key_id, r.role, r.provider_id, r.client, r.case_ids, r.endpoint, r.request_id, r.status)
 
 
 def case_ids_in(body: bytes, limit: int = 10_000) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ at the next interval while the queue stays under `max_pending`.
 
 Why the batch does the work and in slices: who holds a key is looked up once per key
 (and then remembered: a key's id, role and provider never change), a page's case ids
-are read from its body, and each record is encoded once (`access_records.canonical`),
+are read from its body, and each record is encoded once (`access_records.RecordBatch`),
 all between the requests' turns (the loop gets a turn every `SLICE` records), so a
 batch of hundreds never holds the event loop for milliseconds.
 """
@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from app.domain.access_records import canonical, case_ids_in
+from app.domain.access_records import RecordBatch, case_ids_in
 from app.service.keys import hash_key
 from app.store import access_log as store
 from app.store.db import DATABASE_DOWN
@@ -92,9 +92,9 @@ class AccessRecorder:
             by_session = await self._resolve(
                 set(key_hashes.values()), {p.session_id for p in taken if p.session_id}
             )
-            contents = await self._contents(taken, key_hashes, by_session)
+            batch = await self._gather(taken, key_hashes, by_session)
             async with self.pool.acquire() as conn:
-                return await store.append_contents(conn, contents)
+                return await store.append_batch(conn, batch)
         except asyncio.CancelledError:
             self._pending = taken + self._pending  # shutdown: the final flush writes them
             raise
@@ -119,11 +119,11 @@ class AccessRecorder:
             self._holders[key_hash] = (row["key_id"], row["role"], row["provider_id"])
         return {session_hashes[h]: (r["key_id"], r["role"], r["provider_id"]) for h, r in by_hash.items()}
 
-    async def _contents(
+    async def _gather(
         self, taken: list[Pending], key_hashes: dict[str, str], by_session: dict[str, Holder]
-    ) -> list[bytes]:
-        """Each record's canonical content; a page that named no case leaves no record."""
-        contents = []
+    ) -> RecordBatch:
+        """The batch of the records taken; a page that named no case leaves no record."""
+        batch = RecordBatch()
         holders = self._holders
         for index, p in enumerate(taken):
             if index and not index % SLICE:
@@ -137,10 +137,9 @@ class AccessRecorder:
             if who is None and p.session_id:
                 who = by_session.get(p.session_id)
             key_id, role, provider_id = who or (None, None, None)
-            contents.append(
-                canonical(p.at, key_id, role, provider_id, p.client, ids, p.endpoint, p.request_id, p.status)
-            )
-        return contents
+            fields = (p.client, ids, p.endpoint, p.request_id, p.status)
+            batch.add_fields(p.at, key_id, role, provider_id, *fields)
+        return batch
 
     async def run(self) -> None:
         while True:

@@ -1,10 +1,9 @@
 """The access record and the wrapped data keys as SQLAlchemy Core, on the schema's one
 `metadata`.
 
-Migration 0008 creates them from `sql/migrations/0008/` (with the append-only trigger
-and the functions Core cannot express); these declarations only let Alembic compare
-(no drift). `app.store.access_log` imports this module; `app.store.schema` may import
-it at its end, as it does `trust_schema`.
+Migrations 0008 and 0012 create them from `sql/migrations/` (with the append-only
+triggers, the view and the functions Core cannot express); these declarations only let Alembic compare
+(no drift). `app.store.schema` imports it at its end, as it does `trust_schema`.
 """
 
 from __future__ import annotations
@@ -14,9 +13,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
-    Identity,
     Index,
-    Integer,
     PrimaryKeyConstraint,
     Table,
     Text,
@@ -27,26 +24,27 @@ from sqlalchemy.dialects.postgresql import ARRAY, BYTEA
 
 from app.store.metadata import metadata
 
-access_log = Table(
-    "access_log",
+access_log_batches = Table(  # 0012; `access_log` is now a view over it (a row per record)
+    "access_log_batches",
     metadata,
-    Column("position", BigInteger, Identity(always=True), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("key_id", Text),
-    Column("role", Text),
-    Column("provider_id", Text),
-    Column("client", Text),
+    Column("first_position", BigInteger, nullable=False),
+    Column("last_position", BigInteger, nullable=False),
+    Column("first_at", DateTime(timezone=True), nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
     Column("case_ids", ARRAY(Text), nullable=False),
-    Column("endpoint", Text, nullable=False),
-    Column("request_id", Text),
-    Column("status", Integer, nullable=False),
+    Column("actors", ARRAY(Text), nullable=False),
     Column("previous_hash", Text, nullable=False),
     Column("hash", Text, nullable=False),
-    PrimaryKeyConstraint("position", name="access_log_pkey"),
-    UniqueConstraint("hash", name="access_log_hash_key"),
-    Index("access_log_case_ids", "case_ids", postgresql_using="gin"),
-    Index("access_log_key_id", "key_id", "position"),
-    Index("access_log_at", "at"),
+    Column("records", Text, nullable=False),
+    PrimaryKeyConstraint("first_position", name="access_log_batches_pkey"),
+    UniqueConstraint("last_position", name="access_log_batches_last_position_key"),
+    UniqueConstraint("previous_hash", name="access_log_batches_previous_hash_key"),
+    UniqueConstraint("hash", name="access_log_batches_hash_key"),
+    CheckConstraint("last_position >= first_position"),
+    CheckConstraint("last_at >= first_at"),
+    Index("access_log_batches_case_ids", "case_ids", postgresql_using="gin"),
+    Index("access_log_batches_actors", "actors", postgresql_using="gin"),
+    Index("access_log_batches_last_at", "last_at"),
 )
 
 case_data_keys = Table(

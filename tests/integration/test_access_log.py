@@ -118,15 +118,21 @@ async def test_the_access_log_is_append_only_and_chained(api, owner_pool, case_i
     await api.append(case_id, case_opened())
     await api.get(f"/cases/{case_id}/closure-clock")
     await records_for(api, case_id, 1)
-    async with owner_pool.acquire() as conn:  # the trigger refuses even the tables' owner
+    async with owner_pool.acquire() as conn:  # the triggers refuse even the tables' owner
         for statement in (
+            "UPDATE access_log_batches SET hash = hash",
+            "DELETE FROM access_log_batches",
+            "TRUNCATE access_log_batches",
             "UPDATE access_log SET status = 200",
             "DELETE FROM access_log",
-            "TRUNCATE access_log",
         ):
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
                 await conn.execute(statement)
+        with pytest.raises(asyncpg.WrongObjectTypeError):  # a view: nothing to truncate
+            await conn.execute("TRUNCATE access_log")
         rows = await conn.fetch("SELECT * FROM access_log ORDER BY position")
+        batches = await conn.fetch("SELECT * FROM access_log_batches ORDER BY first_position")
+    assert [row["position"] for row in rows] == list(range(rows[0]["position"], rows[-1]["position"] + 1))
     previous = GENESIS
     for row in rows:
         fields = {
@@ -136,6 +142,15 @@ async def test_the_access_log_is_append_only_and_chained(api, owner_pool, case_i
         record = AccessRecord(case_ids=tuple(row["case_ids"]), **fields)
         assert row["previous_hash"] == previous and row["hash"] == access_hash(previous, record)
         previous = row["hash"]
+    for batch in batches:  # what a batch is found by covers every record in it
+        inside = [r for r in rows if batch["first_position"] <= r["position"] <= batch["last_position"]]
+        assert set(batch["case_ids"]) == {c for r in inside for c in r["case_ids"]}
+        assert set(batch["actors"]) == {
+            a for r in inside for a in (r["key_id"], r["role"], r["provider_id"]) if a
+        }
+        assert batch["first_at"] == min(r["at"] for r in inside) and batch["last_at"] == max(
+            r["at"] for r in inside
+        )
 
 
 def test_the_command_line_answers_who_viewed_a_case(database_url, monkeypatch):
@@ -164,7 +179,7 @@ def test_the_command_line_answers_who_viewed_a_case(database_url, monkeypatch):
     async def write() -> None:
         conn = await connect(database_url)
         try:
-            await store.append_batch(conn, [record])
+            await store.append_records(conn, [record])
         finally:
             await conn.close()
 

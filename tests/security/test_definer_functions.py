@@ -1,7 +1,8 @@
 """The functions that run as the owner are the app role's alone (migration 0010).
 
 A SECURITY DEFINER function writes what its caller may not. 0008 left two of them,
-`caseledger_put_data_key` and `caseledger_record_access`, executable by PUBLIC: any role
+`caseledger_put_data_key` and `caseledger_record_access` (since 0012
+`caseledger_record_access_batch`), executable by PUBLIC: any role
 that could connect to the database could give a case a data key of its choosing or write
 forged access records into the chain. Tried here as such a role would, and checked over
 the catalogue for every such function, so a later one cannot slip back.
@@ -19,7 +20,10 @@ from app.store.db import connect
 from app.store.privileges import app_role_url
 
 FORGERIES = {
-    "access_record": "SELECT caseledger_record_access($1::jsonb)",
+    "access_record": (  # would continue an empty chain (a stranger cannot read the head)
+        "SELECT caseledger_record_access_batch(repeat('0', 64), 'forged', 1, now(), now(),"
+        " ARRAY['c'], ARRAY['x'], $1)"
+    ),
     "data_key": "SELECT caseledger_put_data_key($1, '\\x00'::bytea, 'forged')",
 }
 
@@ -66,7 +70,7 @@ async def test_every_definer_function_pins_its_search_path_and_is_not_public(
             "  FROM pg_proc AS p WHERE p.prosecdef AND p.pronamespace = current_schema()::regnamespace"
         )
     found = {row["proname"]: row for row in rows}
-    assert {"caseledger_append", "caseledger_put_data_key", "caseledger_record_access"} <= found.keys()
+    assert {"caseledger_append", "caseledger_put_data_key", "caseledger_record_access_batch"} <= found.keys()
     for name, row in found.items():
         assert not row["public"], f"{name} is executable by PUBLIC"
         assert any(s.startswith("search_path=pg_catalog,") for s in row["proconfig"] or ()), name
