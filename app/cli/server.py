@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 from typing import Annotated
 
 import typer
 
 from app.cli.common import app_database_url, database_url, run, with_conn
 from app.settings import get_settings
+
+MIGRATE_IN_CHILD = "from app.cli.server import migrate_for_serving; migrate_for_serving()"
 
 
 def migrate() -> None:
@@ -54,14 +58,29 @@ def serve(
 
 
 def _migrate_before_serving(app_url: str) -> None:
-    """Bring the schema to head as its owner; serve as the app role.
+    """Bring the schema to head in a child process, which exits before serving starts.
 
-    Embedded, or with both DATABASE_URL (owner) and CASELEDGER_APP_DATABASE_URL set,
+    With one worker uvicorn serves in this very process, and a process keeps what it
+    imported: Alembic, SQLAlchemy and the migration scripts (~30 MB) would stay in the
+    worker's RSS for good (docs/performance.md section 7). The child gets both URLs as
+    this process resolved them (the embedded server, if any, is already up).
+    """
+    env = dict(os.environ, DATABASE_URL=database_url(), CASELEDGER_APP_DATABASE_URL=app_url)
+    done = subprocess.run([sys.executable, "-c", MIGRATE_IN_CHILD], env=env, check=False)
+    if done.returncode:
+        raise typer.Exit(done.returncode)
+
+
+def migrate_for_serving() -> None:
+    """As the owner, migrate; serve as the app role (run by `_migrate_before_serving`'s child).
+
+    With both DATABASE_URL (owner) and CASELEDGER_APP_DATABASE_URL set (or embedded),
     the owner's URL migrates. With one URL only, it migrates when the schema is behind
     (which only the owner can do) and serving as the owner is warned about.
     """
     from app.store.migrations import schema_status, upgrade_to_head
 
+    app_url = app_database_url()
     if database_url() != app_url:
         run(upgrade_to_head)
         return

@@ -15,7 +15,6 @@ from uuid import UUID
 
 import asyncpg
 
-from app.store import trust_schema  # noqa: F401  (declares these tables for Alembic until schema.py imports it)
 from app.store.queries import load_sql
 
 TREE_LOCK = 0x6361_7365_7472_6565  # pg_advisory_xact_lock key: one tree writer at a time

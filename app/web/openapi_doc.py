@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import yaml
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
@@ -145,4 +144,8 @@ def install_openapi(app: FastAPI, plain_operations: Iterable[PlainOperation] = (
 
 
 def render(app: FastAPI) -> str:
+    """The document as `openapi.yaml` holds it (`caseledger openapi`; PyYAML is imported
+    here, so a serving worker does not keep it)."""
+    import yaml
+
     return yaml.safe_dump(build_openapi(app), sort_keys=False, allow_unicode=True, width=100)

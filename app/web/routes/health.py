@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from app.service.keys import Principal
-from app.store.migrations import head_revision
-from app.store.readiness import schema_revision
+from app.store.readiness import head_revision, schema_revision
 from app.web.deps import Ctx, JSONResponse, current_principal
 from app.web.problems import Problem
 from app.web.schemas import HealthOut, ReadyOut
