@@ -1,4 +1,5 @@
-"""`caseledger access-log [--case-id ID] [--actor A]`: who viewed this person's case.
+"""`caseledger access-log [--case-id ID] [--actor A]`: who viewed this person's case;
+`caseledger access-log --verify`: and that no record of it was changed or removed.
 
 Reads the access record (`access_log`) straight from the database, oldest first,
 one line per request: time, key, role, provider, client, endpoint, status, cases.
@@ -12,6 +13,7 @@ from typing import Annotated
 import typer
 
 from app.cli.common import with_conn
+from app.ops.verify_access_log import verify_access_log
 from app.store import access_log as store
 
 PAGE = 1000
@@ -20,8 +22,14 @@ PAGE = 1000
 def access_log(
     case_id: Annotated[str | None, typer.Option("--case-id", help="records naming this case")] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="a key id, role or provider id")] = None,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="recompute the records' hash chain instead; exit 1 if broken")
+    ] = False,
 ) -> None:
     """Print the access records, filtered by case and/or actor."""
+    if verify:
+        _verify()
+        return
     after = 0
     while True:
         rows = with_conn(
@@ -38,6 +46,18 @@ def access_log(
         if len(rows) < PAGE:
             return
         after = rows[-1]["position"]
+
+
+def _verify() -> None:
+    check = with_conn(verify_access_log)
+    for problem in check.problems:
+        typer.echo(problem, err=True)
+    if check.problems:
+        typer.echo(f"access record chain: {len(check.problems)} problem(s)")
+        raise typer.Exit(1)
+    typer.echo(
+        f"access record chain: ok ({check.records} records in {check.batches} batches, head {check.head})"
+    )
 
 
 def register(cli: typer.Typer) -> None:

@@ -9,7 +9,7 @@ each read about 11 us of PostgreSQL; `access_log` is the view with a row per rec
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 import asyncpg
@@ -64,9 +64,10 @@ async def session_keys(conn: asyncpg.Connection, session_hashes: Sequence[str]) 
     return {row["session_hash"]: row for row in rows}
 
 
-async def all_records(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    """Every record in chain order (for `verify_chain`)."""
-    return await conn.fetch(load_sql("access_log/all"))
+async def batches(conn: asyncpg.Connection, *, prefetch: int = 64) -> AsyncIterator[asyncpg.Record]:
+    """Every batch in chain order, `prefetch` rows at a time (inside a transaction)."""
+    async for row in conn.cursor(load_sql("access_log/batches"), prefetch=prefetch):
+        yield row
 
 
 async def key_holders(conn: asyncpg.Connection, key_hashes: Sequence[str]) -> dict[str, asyncpg.Record]:

@@ -12,6 +12,7 @@ import pytest
 
 from alembic import command
 from app.domain.access_records import GENESIS, AccessRecord, RecordBatch, access_hash
+from app.ops.verify_access_log import verify_access_log
 from app.store import access_log as store
 from app.store.db import connect
 from app.store.migrations import alembic_config, upgrade_to_head
@@ -124,6 +125,7 @@ async def test_0012_keeps_every_record_at_its_position_going_up_and_down(databas
         await upgrade_to_head(url)
         assert await listing(conn) == after
         assert await store.append_records(conn, BATCHES[2]) == 3
+        assert (await verify_access_log(conn)).problems == []  # old records' times as 0012 wrote them
     finally:
         await conn.close()
 
@@ -131,3 +133,65 @@ async def test_0012_keeps_every_record_at_its_position_going_up_and_down(databas
 def test_an_empty_batch_cannot_be_chained() -> None:
     with pytest.raises(ValueError, match="at least one record"):
         RecordBatch().chained(GENESIS)
+
+
+TAMPERINGS = {  # as the tables' owner could, the triggers switched off: what verify must name
+    "a record's status changed": (
+        "UPDATE access_log_batches SET records = replace(records, '\"status\":403', '\"status\":200')",
+        "record 4: its hash does not match its content",
+    ),
+    "a case left out of a batch's index": (
+        "UPDATE access_log_batches SET case_ids = array_remove(case_ids, 'case-a') WHERE first_position = 3",
+        "batch 3-4: its case ids are not its records'",
+    ),
+    "a batch removed": (
+        "DELETE FROM access_log_batches WHERE first_position = 3",
+        "batch 5-7: does not continue the chain",
+    ),
+}
+
+
+def verify_command(url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+    """`caseledger access-log --verify` as a shell runs it: (exit code, what it printed)."""
+    import typer
+    from typer.testing import CliRunner
+
+    from app.cli import access_log as command
+    from app.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    cli = typer.Typer()
+    command.register(cli)
+    cli.command("noop")(lambda: None)  # a group, as in app.cli.main
+    try:
+        result = CliRunner().invoke(cli, ["access-log", "--verify"])
+    finally:
+        get_settings.cache_clear()
+    return result.exit_code, result.output
+
+
+async def _written(databases: Databases, tampering: str | None) -> str:
+    url = await databases.create()
+    conn = await connect(url)
+    try:
+        for batch in BATCHES:
+            await store.append_records(conn, batch)
+        if tampering is not None:
+            await conn.execute("ALTER TABLE access_log_batches DISABLE TRIGGER USER")
+            await conn.execute(tampering)
+    finally:
+        await conn.close()
+    return url
+
+
+@pytest.mark.parametrize("tampering", sorted(TAMPERINGS))
+def test_verify_names_each_tampering(databases: Databases, monkeypatch, tampering: str) -> None:
+    statement, problem = TAMPERINGS[tampering]
+    code, output = verify_command(asyncio.run(_written(databases, statement)), monkeypatch)
+    assert code == 1 and problem in output, output
+
+
+def test_verify_passes_an_untouched_chain(databases: Databases, monkeypatch) -> None:
+    code, output = verify_command(asyncio.run(_written(databases, None)), monkeypatch)
+    assert code == 0 and "access record chain: ok (7 records in 3 batches" in output, output
