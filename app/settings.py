@@ -35,11 +35,10 @@ class Settings(BaseSettings):
     pool_max_size: int = 10
     max_body_bytes: int = 1024 * 1024
     append_retries: int = 5
-    # The service's StateCache, bounded by the events its cached states stand for. Since
-    # the clock keeps its log a cached event costs about 830 bytes: under the write
-    # benchmark 60k let a worker reach 143-149 MB, 40k 114-121 MB (the benchmark's cases
-    # of one round, 35k events, still fit; docs/performance.md, section 7).
-    state_cache_events: int = 40_000
+    # The service's StateCache, bounded by the events its cached states stand for: 60k
+    # events kept a worker at 121-124 MB under the write benchmark (200k: 179 MB) with
+    # the same commands/s (docs/performance.md, section 7).
+    state_cache_events: int = 60_000
     statement_timeout_ms: int = 5000
     db_connect_timeout_s: float = 3.0
     log_level: str = "INFO"
