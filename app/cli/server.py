@@ -72,6 +72,20 @@ def _migrate_before_serving(app_url: str) -> None:
 
 
 def migrate_for_serving() -> None:
+    """`_migrate_for_serving`, with a database that cannot be reached or migrated said in one
+    line (a newcomer's wrong URL is not a bug to show a traceback for)."""
+    import asyncpg
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        _migrate_for_serving()
+    except (OSError, TimeoutError, asyncpg.PostgresError, SQLAlchemyError) as exc:
+        reason = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps the driver's error
+        typer.echo(f"caseledger serve: the database could not be migrated: {reason}", err=True)
+        raise SystemExit(1) from None
+
+
+def _migrate_for_serving() -> None:
     """As the owner, migrate; serve as the app role (run by `_migrate_before_serving`'s child).
 
     With both DATABASE_URL (owner) and CASELEDGER_APP_DATABASE_URL set (or embedded),

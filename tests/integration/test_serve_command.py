@@ -144,13 +144,19 @@ async def test_serve_migrates_an_empty_database_and_serves_without_sqlalchemy(
     assert (OWNER_WARNING in log.read_text()) == (not with_app_url), _tail(log)
 
 
-async def test_serve_on_a_database_that_does_not_exist_exits_with_the_reason(databases, tmp_path):
-    """Serve stops at the failed migration, before serving; the reason is its last line."""
+@pytest.mark.parametrize("with_app_url", [False, True], ids=["one-url", "owner-and-app-urls"])
+async def test_serve_on_a_database_that_does_not_exist_exits_with_the_reason(
+    databases, tmp_path, with_app_url
+):
+    """Serve stops at the failed migration, before serving; the reason is one line, its last
+    (through asyncpg with one URL, through Alembic and SQLAlchemy with two), no traceback."""
     missing = f"caseledger_missing_{os.getpid()}"
     owner_url = urlunsplit(urlsplit(databases.server_url)._replace(path=f"/{missing}"))
     log = tmp_path / "serve.log"
-    with _serve(owner_url, None, log) as (process, _):
+    with _serve(owner_url, app_role_url(owner_url) if with_app_url else None, log) as (process, _):
         code = await asyncio.to_thread(process.wait, 30)
     assert code != 0
     said = log.read_text().strip().splitlines() or ["(nothing)"]
+    assert said[-1].startswith("caseledger serve: the database could not be migrated"), _tail(log)
     assert f'database "{missing}" does not exist' in said[-1], _tail(log)
+    assert "Traceback" not in log.read_text(), _tail(log)
