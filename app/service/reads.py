@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 import asyncpg
+from pydantic import TypeAdapter
 
 from app.domain.case import FOLD_VERSION, SNAPSHOT, CaseState, evolve_case, replay, replay_as_of
 from app.domain.clock import ClockState, ClockView, clock_on, evaluate_clock
@@ -19,7 +20,9 @@ from app.projections.ledger import ledger_rows
 from app.service.errors import ServiceError
 from app.service.state_cache import StateCache
 from app.store import streams as store
-from app.store.read_models import case_head, read_clock
+from app.store.read_models import StoredClock, case_head, read_clock
+
+CLOCK_SNAPSHOT = TypeAdapter(ClockState)  # the clock's part of a snapshot (`SNAPSHOT`)
 
 
 def to_fact(event: store.StoredEvent) -> Fact:
@@ -113,31 +116,41 @@ async def closure_clock(
     nothing folded is dated after `as_of` (`ClockFacts.answers_for`: `as_of` on or after
     the case's latest business date). Otherwise the clock is judged on the facts dated
     up to `as_of` (an event dated later had not happened yet): without `known_at` the
-    cached state at the row's version, or the stream read up to it, is folded, so an
-    earlier `as_of` costs two reads, not three and a snapshot's decoding; the common read
-    (no `as_of`, or a later one) stays one statement that touches no event.
+    cached state at the row's version, or the snapshot the same statement brought when it
+    is at that version (an imported case; a case snapshotted at its last append), or else
+    the stream read up to it, is re-folded. The common read (no `as_of`, or a later one)
+    stays one statement that touches no event and sends no snapshot.
     """
     if known_at is None:
-        stored = await read_clock(conn, case_id)
+        stored = await read_clock(conn, case_id, as_of)
         if stored is not None:
-            facts, version = stored
-            if facts is not None and facts.answers_for(as_of):
-                return clock_on(facts, as_of), version
-            clock = await _clock_as_of(conn, case_id, version, as_of, cache)
-            return evaluate_clock(clock, as_of, policy), version
+            if stored.facts is not None and stored.facts.answers_for(as_of):
+                return clock_on(stored.facts, as_of), stored.version
+            clock = await _clock_as_of(conn, case_id, stored, as_of, cache)
+            return evaluate_clock(clock, as_of, policy), stored.version
     state, version = await case_state(conn, case_id, known_at=known_at, cache=cache)
     return evaluate_clock(state.clock, as_of, policy.as_known_at(known_at)), version
 
 
 async def _clock_as_of(
-    conn: asyncpg.Connection, case_id: str, version: int, as_of: date, cache: StateCache | None
+    conn: asyncpg.Connection, case_id: str, stored: StoredClock, as_of: date, cache: StateCache | None
 ) -> ClockState:
-    """The clock at `version` as the case stood on `as_of`: the cached state when it is at
-    that version, else the stream up to it, folded with the facts dated up to `as_of`."""
+    """The clock at the row's version, to be judged as the case stood on `as_of`: the cached
+    state when it is at that version, else the snapshot the row's read brought when it is
+    at that version too (no second statement), else the stream up to it, folded with the
+    facts dated up to `as_of`."""
     cached = cache.get(case_id) if cache is not None else None
-    if cached is not None and cached.version == version:
+    if cached is not None and cached.version == stored.version:
         return cached.state.clock
-    events = await store.read_stream(conn, case_id, to_version=version)
+    snapshot = stored.snapshot
+    if (
+        snapshot is not None
+        and stored.state_version == stored.version
+        and stored.fold_version == FOLD_VERSION
+    ):
+        # Only the clock is decoded: the ledger's part of the snapshot is not needed here.
+        return CLOCK_SNAPSHOT.validate_python(snapshot["clock"])
+    events = await store.read_stream(conn, case_id, to_version=stored.version)
     return replay_as_of([to_fact(e) for e in events], as_of).clock
 
 

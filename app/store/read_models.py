@@ -8,7 +8,7 @@ every statement lives under `sql/read_models/`.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -32,11 +32,28 @@ async def case_opened(conn: asyncpg.Connection, case_id: str) -> bool:
     return bool(await conn.fetchval(load_sql("read_models/case_opened"), case_id))
 
 
-async def read_clock(conn: asyncpg.Connection, case_id: str) -> tuple[ClockFacts | None, int] | None:
-    """The stored clock of a case (None when its row predates the stored explanation,
-    migration 0002) and the case's version, in one indexed read; None without a row."""
-    row = await conn.fetchrow(load_sql("read_models/clock_read"), case_id)
-    return None if row is None else (_clock_facts(row), row["version"])
+async def read_clock(conn: asyncpg.Connection, case_id: str, as_of: date) -> StoredClock | None:
+    """The stored clock of a case (None in `facts` when its row predates the stored
+    explanation, migration 0002) and the case's version, in one indexed read; None without
+    a row. The case's snapshot comes along only when `as_of` is before its latest business
+    date, when the stored clock cannot answer."""
+    row = await conn.fetchrow(load_sql("read_models/clock_read"), case_id, as_of)
+    if row is None:
+        return None
+    return StoredClock(
+        _clock_facts(row), row["version"], row["state_version"], row["fold_version"], row["state"]
+    )
+
+
+class StoredClock(NamedTuple):
+    """A case's stored clock, its version, and its snapshot (fold of 1..state_version)
+    when the read asked for an earlier date than the stored clock answers."""
+
+    facts: ClockFacts | None
+    version: int
+    state_version: int
+    fold_version: int | None
+    snapshot: Any
 
 
 def _clock_facts(row: asyncpg.Record) -> ClockFacts | None:

@@ -1,6 +1,7 @@
 """A closure-clock read on a date before the case's latest business date (issue 11's
-business time), without `known_at`: the stream comes with the stored row in one round
-trip, or the cached state answers; either says what a full fold of the events says."""
+business time), without `known_at`: the cached state answers, or the snapshot the row's
+statement brings when it is at the case's version, or else the stream read after the row;
+each says what a full fold of the events says."""
 
 from __future__ import annotations
 
@@ -24,22 +25,42 @@ async def answers(conn: Any, case_id: str, as_of: date, cache: StateCache | None
     )
 
 
-async def test_an_earlier_date_reads_as_a_full_fold_from_the_stream_and_from_the_cache(api, pool, case_id):
+async def reads_as_full_folds(conn: Any, case_id: str) -> set[str]:
+    """Each of DAYS read from the row's statement (its snapshot or the stream) and from the
+    cached state, against a full fold; the statuses seen."""
+    state, version = await reads.case_state(conn, case_id)
+    cache = StateCache()
+    cache.put(case_id, CachedCase(version, state, None, []))
+    seen = set()
+    for day in map(date.fromisoformat, DAYS):
+        folded = await reads.closure_clock(
+            conn, case_id, as_of=day, known_at=LATER, policy=DEFAULT_POLICY, cache=None
+        )
+        assert await answers(conn, case_id, day, None) == folded  # with the row's statement
+        assert await answers(conn, case_id, day, cache) == folded  # the cached state
+        seen.add(folded[0].status)
+    return seen
+
+
+async def test_an_earlier_date_reads_as_a_full_fold_from_the_stream_the_snapshot_and_the_cache(
+    api, pool, case_id
+):
     await pba_case(api, case_id, f"prov-{uuid.uuid4().hex[:10]}")  # eligible 2024-05-15
     ended = await ok(api, case_id, employment_ended("j1", "2024-07-01"))
+    async with pool.acquire() as conn:
+        # no snapshot at the case's version: the stream is read after the row
+        assert await conn.fetchval(
+            "SELECT version > state_version FROM case_state WHERE case_id = $1", case_id
+        )
+        first = await reads_as_full_folds(conn, case_id)
     await ok(
         api, case_id, retracted(ended[0]), employment_ended("j1", "2024-06-30"), case_closed("2024-06-20")
     )
     async with pool.acquire() as conn:
-        state, version = await reads.case_state(conn, case_id)
-        cache = StateCache()
-        cache.put(case_id, CachedCase(version, state, None, []))
-        seen = set()
-        for day in map(date.fromisoformat, DAYS):
-            folded = await reads.closure_clock(
-                conn, case_id, as_of=day, known_at=LATER, policy=DEFAULT_POLICY, cache=None
-            )
-            assert await answers(conn, case_id, day, None) == folded  # the stream, read with the row
-            assert await answers(conn, case_id, day, cache) == folded  # the cached state
-            seen.add(folded[0].status)
+        # a retraction snapshots the case: the row's statement brings the snapshot
+        assert await conn.fetchval(
+            "SELECT version = state_version FROM case_state WHERE case_id = $1", case_id
+        )
+        seen = await reads_as_full_folds(conn, case_id)
+    assert {"running", "eligible"} <= first
     assert {"running", "eligible", "closed"} <= seen
