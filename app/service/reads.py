@@ -7,9 +7,8 @@ from datetime import date, datetime
 from typing import Any
 
 import asyncpg
-from pydantic import TypeAdapter
 
-from app.domain.case import FOLD_VERSION, SNAPSHOT, CaseState, evolve_case, replay, replay_as_of
+from app.domain.case import FOLD_VERSION, SNAPSHOT, CaseState, evolve_case, replay
 from app.domain.clock import ClockState, ClockView, clock_on, evaluate_clock
 from app.domain.facts import Fact
 from app.domain.policy import PolicyTable
@@ -21,8 +20,6 @@ from app.service.errors import ServiceError
 from app.service.state_cache import StateCache
 from app.store import streams as store
 from app.store.read_models import StoredClock, case_head, read_clock
-
-CLOCK_SNAPSHOT = TypeAdapter(ClockState)  # the clock's part of a snapshot (`SNAPSHOT`)
 
 
 def to_fact(event: store.StoredEvent) -> Fact:
@@ -61,7 +58,10 @@ async def fold_case(
         return cached.state
     state: CaseState | None = None
     if snapshot is not None and fold_version == FOLD_VERSION:
-        tail = await store.read_stream(conn, case_id, from_version=state_version + 1, to_version=version)
+        # A snapshot at the version itself needs no tail (no statement for an empty one).
+        tail: list[store.StoredEvent] = []
+        if state_version < version:
+            tail = await store.read_stream(conn, case_id, from_version=state_version + 1, to_version=version)
         state = _onto(SNAPSHOT.validate_python(snapshot), [to_fact(e) for e in tail])
     if state is None:
         state = replay([to_fact(e) for e in await store.read_stream(conn, case_id, to_version=version)])
@@ -126,32 +126,28 @@ async def closure_clock(
         if stored is not None:
             if stored.facts is not None and stored.facts.answers_for(as_of):
                 return clock_on(stored.facts, as_of), stored.version
-            clock = await _clock_as_of(conn, case_id, stored, as_of, cache)
+            clock = await _clock_as_of(conn, case_id, stored, cache)
             return evaluate_clock(clock, as_of, policy), stored.version
     state, version = await case_state(conn, case_id, known_at=known_at, cache=cache)
     return evaluate_clock(state.clock, as_of, policy.as_known_at(known_at)), version
 
 
 async def _clock_as_of(
-    conn: asyncpg.Connection, case_id: str, stored: StoredClock, as_of: date, cache: StateCache | None
+    conn: asyncpg.Connection, case_id: str, stored: StoredClock, cache: StateCache | None
 ) -> ClockState:
-    """The clock at the row's version, to be judged as the case stood on `as_of`: the cached
-    state when it is at that version, else the snapshot the row's read brought when it is
-    at that version too (no second statement), else the stream up to it, folded with the
-    facts dated up to `as_of`."""
-    cached = cache.get(case_id) if cache is not None else None
-    if cached is not None and cached.version == stored.version:
-        return cached.state.clock
-    snapshot = stored.snapshot
-    if (
-        snapshot is not None
-        and stored.state_version == stored.version
-        and stored.fold_version == FOLD_VERSION
-    ):
-        # Only the clock is decoded: the ledger's part of the snapshot is not needed here.
-        return CLOCK_SNAPSHOT.validate_python(snapshot["clock"])
-    events = await store.read_stream(conn, case_id, to_version=stored.version)
-    return replay_as_of([to_fact(e) for e in events], as_of).clock
+    """The clock at the row's version, to be judged as of an earlier date (the clock keeps
+    the log to re-fold it): `fold_case`, given the snapshot the row's own read brought, so a
+    snapshot at that version answers without a second statement."""
+    state = await fold_case(
+        conn,
+        case_id,
+        version=stored.version,
+        state_version=stored.state_version,
+        fold_version=stored.fold_version,
+        snapshot=stored.snapshot,
+        cache=cache,
+    )
+    return state.clock
 
 
 async def case_ledger(
