@@ -1,8 +1,8 @@
 """The rows `verify --checkpoints` reads, and what is computed from each in bulk.
 
 An event row starts (position, case_id, version, hash) and, read whole, goes on with
-(event_id, type, schema_version, data, metadata, recorded_at), the JSON and the id as
-text; a recorded leaf row is (leaf_index, kind, subject, version, digest, position). The
+(event_id, type, schema_version, data, metadata, recorded_at), the JSON, the id and the
+time as text; a recorded leaf row is (leaf_index, kind, subject, version, digest, position). The
 store's queries give them so (`app.store.merkle`); the loops here run once per stored
 event and unpack them by place, and `named_event` / `named_leaf` give the rare row that
 needs explaining to `app.domain.tree_audit` by name.
@@ -14,9 +14,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import orjson
-
-from app.domain.hashing import GENESIS, chained_hash
+from app.domain.hashing import GENESIS, StoredRowHasher
 from app.domain.merkle import leaf_hash
 from app.domain.merkle_leaves import MAX_SUBJECT_BYTES, leaf_bytes
 
@@ -25,13 +23,15 @@ EVENT_HEAD = ("position", "case_id", "version", "hash")
 LEAF_ROW = ("leaf_index", "kind", "subject", "version", "digest", "position")
 
 
-def recomputed_hashes(events: Sequence[Sequence[Any]], previous: Sequence[str | None]) -> list[str | None]:
+def recomputed_hashes(
+    events: Sequence[Sequence[Any]], previous: Sequence[str | None], hasher: StoredRowHasher
+) -> list[str | None]:
     """Each event's hash from its stored content, given its predecessor's stored hash (None
     when that version is missing, and so the result). Rows are (position, case_id, version,
-    hash, event_id, type, schema_version, data, metadata, recorded_at) with data and
-    metadata as JSON text, parsed here as the store's codec would."""
+    hash, event_id, type, schema_version, data, metadata, recorded_at), the event id, the
+    JSON and the time as text (`StoredRowHasher`); `hasher` is the caller's, one a pass."""
     out: list[str | None] = []
-    append, loads = out.append, orjson.loads
+    append, hash_row = out.append, hasher.hash
     for event, before in zip(events, previous, strict=True):
         _, case_id, version, _, event_id, type_, schema_version, data, metadata, recorded_at = event
         if version == 1:
@@ -40,17 +40,7 @@ def recomputed_hashes(events: Sequence[Sequence[Any]], previous: Sequence[str | 
             append(None)
             continue
         append(
-            chained_hash(
-                before,
-                case_id,
-                version,
-                event_id,
-                type_,
-                schema_version,
-                loads(data),
-                loads(metadata),
-                recorded_at,
-            )
+            hash_row(before, case_id, version, event_id, type_, schema_version, data, metadata, recorded_at)
         )
     return out
 

@@ -11,6 +11,9 @@ as `0.0`, `1e16` as the integer `10000000000000000`). `canonical_json` rewrites 
 value the way a jsonb round trip would, before it is hashed and before it is
 stored, so a stored row read back hashes as it did when it was written. What
 cannot round-trip (NaN, infinities) is refused with `NotCanonical`.
+
+Every event hash, on the append path and in every verifier, is SHA-256 over the bytes of
+`content_bytes`: the one encoder of the canonical form.
 """
 
 from __future__ import annotations
@@ -116,18 +119,99 @@ def chained_hash(
     metadata: Any,
     recorded_at: datetime,
 ) -> str:
-    """`event_hash` with positional arguments: what a verifier calls once per stored row."""
-    content = orjson.dumps(
+    """`event_hash` with positional arguments."""
+    content = content_bytes(
+        case_id, version, str(event_id), type, schema_version, data, metadata, timestamp_text(recorded_at)
+    )
+    return hashlib.sha256(previous_hash.encode() + content).hexdigest()
+
+
+def content_bytes(
+    case_id: str,
+    version: int,
+    event_id: str,
+    type: str,
+    schema_version: int,
+    data: Any,
+    metadata: Any,
+    recorded_at: str,
+) -> bytes:
+    """The canonical content: compact JSON of the event's fields, every object's keys sorted.
+
+    The one encoder every hash of an event goes through. `data` and `metadata` are JSON
+    values, or a value already spelled: `spelled(value)`, its sorted-key JSON, which goes
+    in verbatim, so a caller holding a part's bytes need not spell it again
+    (`StoredRowHasher` keeps the metadata's). `recorded_at` is the `timestamp_text`.
+    tests/unit/test_hashing_parts.py holds both forms byte-equal to the sorted-key dump of
+    the whole content over generated contents.
+    """
+    return orjson.dumps(
         {
             "case_id": case_id,
-            "version": version,
-            "event_id": str(event_id),
-            "type": type,
-            "schema_version": schema_version,
             "data": data,
+            "event_id": event_id,
             "metadata": metadata,
-            "recorded_at": timestamp_text(recorded_at),
+            "recorded_at": recorded_at,
+            "schema_version": schema_version,
+            "type": type,
+            "version": version,
         },
         option=orjson.OPT_SORT_KEYS,
     )
-    return hashlib.sha256(previous_hash.encode() + content).hexdigest()
+
+
+def spelled(value: Any) -> orjson.Fragment:
+    """`value` as `content_bytes` would spell it, to be handed to it again as it is."""
+    return orjson.Fragment(orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
+
+
+class StoredRowHasher:
+    """`chained_hash` of events read back as text: the JSON as jsonb prints it, the time as
+    `timestamp_text` (the store's verify queries spell it so), the event id as text.
+
+    The content still comes from `content_bytes`; what this adds is memory of the
+    metadata's spelling. A log's metadata repeats (the same actor and source on every
+    event a client appends), so the `spelled` form of the last `remembered` distinct
+    metadata texts is kept, keyed by the text: a pure function of it, so a hit gives the
+    bytes a parse and a dump would give. The caller owns the instance (one per verify
+    pass); the oldest entry goes first, so it holds at most `remembered` entries (each
+    about twice its metadata's size: under a megabyte for metadata of a few hundred
+    bytes). The data differs on every event and is not kept.
+    """
+
+    def __init__(self, remembered: int = 1024) -> None:
+        self._metadata: dict[str, orjson.Fragment] = {}
+        self._remembered = remembered
+
+    def hash(
+        self,
+        previous_hash: str,
+        case_id: str,
+        version: int,
+        event_id: str,
+        type: str,
+        schema_version: int,
+        data: str,
+        metadata: str,
+        recorded_at: str,
+    ) -> str:
+        content = content_bytes(
+            case_id,
+            version,
+            event_id,
+            type,
+            schema_version,
+            orjson.loads(data),
+            self._spelled_metadata(metadata),
+            recorded_at,
+        )
+        return hashlib.sha256(previous_hash.encode() + content).hexdigest()
+
+    def _spelled_metadata(self, text: str) -> orjson.Fragment:
+        known = self._metadata.get(text)
+        if known is None:
+            known = spelled(orjson.loads(text))
+            if len(self._metadata) >= self._remembered:
+                del self._metadata[next(iter(self._metadata))]
+            self._metadata[text] = known
+        return known

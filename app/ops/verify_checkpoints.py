@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,12 +36,14 @@ from app.domain.checkpoint import (
     check_consistent,
     verify_signed_checkpoint,
 )
+from app.domain.hashing import StoredRowHasher
 from app.domain.merkle_walk import TreeWalk, consistency_proof_from, new_part_ranges
 from app.domain.policy import PolicyTable
 from app.domain.tree_audit import Finding, TreeAudit, deletion_findings
 from app.ops.gc import collect_batch, collector_between_batches
 from app.ops.predecessors import Predecessors
-from app.ops.verify_hashers import PARALLEL_FROM, HashWorkers, position_bounds
+from app.ops.verify_hashers import PARALLEL_FROM, HashWorkers
+from app.ops.verify_ranges import position_bounds, snapshot_counts
 from app.ops.verify_read_models import read_model_findings
 from app.service.checkpointing import CHECKPOINT_SUFFIX
 from app.store import merkle as store
@@ -161,28 +164,27 @@ async def _hashers(
 async def _run(conn: asyncpg.Connection, audit: TreeAudit, hashers: HashWorkers | None) -> None:
     stored = aiter(store.stored_leaf_batches(conn))
     if hashers is None:  # the whole events, hashed here
-        events = aiter(store.event_batches(conn))
-        predecessors = Predecessors()
-
-        async def hashes_of(batch: list[Any]) -> list[str | None]:
-            return recomputed_hashes(batch, await predecessors.of(conn, batch))
-
-    else:  # their heads; the workers send the hashes
-        events = aiter(store.event_head_batches(conn))
-        hashes_of = hashers.hashes_for
+        events = _hashed_here(conn)
+    else:  # the workers send each event's head with its hash; the snapshot's counts vouch for them
+        events = hashers.batches(await snapshot_counts(conn, hashers.bounds))
     while not audit.finished:
         if audit.wants_stored:
             batch = await anext(stored, None)
             audit.stored_done = batch is None
             audit.add_stored(batch or ())
         if audit.wants_events:
-            batch = await anext(events, None)
-            audit.events_done = batch is None
-            audit.add_events(batch or [], await hashes_of(batch or []))
+            hashed = await anext(events, None)
+            audit.events_done = hashed is None
+            audit.add_events(*(hashed or ([], [])))
             collect_batch()
         audit.drain()
-    if hashers is not None:
-        await hashers.finish()
+
+
+async def _hashed_here(conn: asyncpg.Connection) -> AsyncIterator[tuple[list[Any], list[str | None]]]:
+    """Every event, a batch at a time, with its hash recomputed in this process."""
+    predecessors, hasher = Predecessors(), StoredRowHasher()
+    async for batch in store.event_batches(conn):
+        yield batch, recomputed_hashes(batch, await predecessors.of(conn, batch), hasher)
 
 
 def _tree_findings(checkpoints: list[Checkpoint], audit: TreeAudit) -> list[Finding]:

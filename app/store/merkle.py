@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -110,21 +110,12 @@ async def event_batches(
 ) -> AsyncIterator[list[asyncpg.Record]]:
     """Every event in feed order (those with a position in [low, high) when `between` is
     given), all its columns (needs a transaction): (position, case_id, version, hash,
-    event_id, type, schema_version, data, metadata, recorded_at), the event id, data and
-    metadata as their text."""
+    event_id, type, schema_version, data, metadata, recorded_at), the event id, data,
+    metadata and time as their text (`app.domain.hashing.StoredRowHasher`)."""
     if between is None:
         cursor = await conn.cursor(load_sql("checkpoints/events_in_feed_order"))
     else:
         cursor = await conn.cursor(load_sql("checkpoints/events_between"), *between)
-    while rows := await cursor.fetch(batch_size):
-        yield rows
-
-
-async def event_head_batches(
-    conn: asyncpg.Connection, *, batch_size: int = 10_000
-) -> AsyncIterator[list[asyncpg.Record]]:
-    """(position, case_id, version, hash) of every event in feed order (needs a transaction)."""
-    cursor = await conn.cursor(load_sql("checkpoints/event_heads"))
     while rows := await cursor.fetch(batch_size):
         yield rows
 
@@ -135,6 +126,28 @@ async def leaf_positions(conn: asyncpg.Connection, leaf_indexes: Sequence[int]) 
         "SELECT position FROM merkle_leaves WHERE leaf_index = ANY($1::bigint[])", list(leaf_indexes)
     )
     return [row[0] for row in rows]
+
+
+class RangeCount(NamedTuple):
+    """Events in a range of positions: how many, the lowest and highest, their positions' sum."""
+
+    rows: int
+    lowest: int | None
+    highest: int | None
+    total: int
+
+
+async def range_counts(conn: asyncpg.Connection, bounds: Sequence[tuple[int, int]]) -> list[RangeCount]:
+    """Per [low, high) range, in order, what the events in it add up to (needs a transaction:
+    the verifier's snapshot)."""
+    rows = await conn.fetch(
+        load_sql("checkpoints/range_counts"), [b[0] for b in bounds], [b[1] for b in bounds]
+    )
+    return [RangeCount(row[0], row[1], row[2], int(row[3])) for row in rows]
+
+
+async def highest_position(conn: asyncpg.Connection) -> int | None:
+    return await conn.fetchval("SELECT max(position) FROM events")
 
 
 async def export_snapshot(conn: asyncpg.Connection) -> str:
