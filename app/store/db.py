@@ -7,6 +7,7 @@ against raw asyncpg and every layer between costs round-trip time.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import asyncpg
@@ -62,7 +63,7 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
 
 class _BoundedPool(asyncpg.Pool):
-    """A pool whose waits are bounded when no timeout is given.
+    """A pool whose waits are bounded when no timeout is given, and served in arrival order.
 
     asyncpg waits without limit by default in two places that a database that
     hangs (stopped process, lost network) turns into a hung request: `acquire()`
@@ -71,6 +72,12 @@ class _BoundedPool(asyncpg.Pool):
     waits at most `acquire_timeout` and `release()` at most `release_timeout`
     (then the connection is terminated, never reused): the request fails with
     TimeoutError, which the service answers with 503 `database_unavailable`.
+
+    asyncpg hands a released connection to whoever asks next in the event loop, not to
+    the longest waiter (its queue lets a newcomer take a connection before the waiter it
+    just woke, which then queues again at the back): with 32 readers on 10 connections
+    a few requests waited many turns, and the closure-clock p99 was 28 ms against a
+    mean of 8. `_Turns` gives the connections out first come, first served.
     """
 
     def __init__(
@@ -78,17 +85,60 @@ class _BoundedPool(asyncpg.Pool):
     ) -> None:
         self._acquire_timeout = acquire_timeout
         self._release_timeout = release_timeout
+        self._turns = asyncio.Semaphore(kwargs["max_size"])  # FIFO: a release wakes the first waiter
         super().__init__(*args, **kwargs)
 
-    def acquire(self, *, timeout: float | None = None) -> Any:
-        if timeout is None and self.get_idle_size() > 0:
-            # A connection is free: nothing to wait for, and the timeout's machinery (about
-            # 10 µs a request) is skipped; a reconnect is still bounded by the connect timeout.
-            return super().acquire()
-        return super().acquire(timeout=self._acquire_timeout if timeout is None else timeout)
+    def acquire(self, *, timeout: float | None = None) -> _Turn:
+        return _Turn(self, self._acquire_timeout if timeout is None else timeout)
 
     async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109 (asyncpg's signature)
-        await super().release(connection, timeout=self._release_timeout if timeout is None else timeout)
+        try:
+            await super().release(connection, timeout=self._release_timeout if timeout is None else timeout)
+        finally:
+            self._turns.release()
+
+    async def _connection_in_turn(self, wait_s: float | None) -> asyncpg.Connection:
+        """Wait for this caller's turn, then take the connection the turn guarantees; a
+        failure gives the turn back (or it would be lost to every later caller)."""
+        if self._turns.locked():
+            async with asyncio.timeout(wait_s):
+                await self._turns.acquire()
+        else:
+            # A connection is free and nobody waits: no timeout machinery (about 10 µs a
+            # request); a reconnect is still bounded by the connect timeout.
+            await self._turns.acquire()
+            wait_s = None
+        try:
+            return await self._take(wait_s)
+        except BaseException:
+            self._turns.release()
+            raise
+
+    async def _take(self, wait_s: float | None = None) -> asyncpg.Connection:
+        """The connection a turn guarantees (asyncpg's own acquire: one is free or connecting)."""
+        return await super().acquire(timeout=wait_s)  # type: ignore[no-any-return]
+
+
+class _Turn:
+    """`async with pool.acquire() as conn` (or `conn = await pool.acquire()`, then
+    `await pool.release(conn)`), in arrival order."""
+
+    __slots__ = ("_connection", "_pool", "_timeout")
+
+    def __init__(self, pool: _BoundedPool, timeout: float | None) -> None:
+        self._pool, self._timeout = pool, timeout
+        self._connection: asyncpg.Connection | None = None
+
+    def __await__(self) -> Any:
+        return self._pool._connection_in_turn(self._timeout).__await__()
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        self._connection = await self._pool._connection_in_turn(self._timeout)
+        return self._connection
+
+    async def __aexit__(self, *exc: object) -> None:
+        connection, self._connection = self._connection, None
+        await self._pool.release(connection)
 
 
 async def create_pool(
