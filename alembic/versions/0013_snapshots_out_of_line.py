@@ -1,9 +1,10 @@
 """Case snapshots kept out of the `case_state` row (issue 10: the closure-clock read's cost).
 
-`ALTER TABLE case_state SET (toast_tuple_target = 128)`: every snapshot is compressed
-and stored in the table's TOAST relation, so the row a read joins is the case's head
-and a pointer (`app/store/sql/migrations/0013/` says why, with the figures). Only rows
-written afterwards change; no rewrite.
+`ALTER TABLE case_state SET (toast_tuple_target = 128)`: a snapshot in a row above
+PostgreSQL's 2 kB TOAST threshold is moved to the table's TOAST relation instead of
+compressed into the row, so the row a read joins is the case's head and a pointer
+(`app/store/sql/migrations/0013/` says why, with the figures). Only rows written
+afterwards change; no rewrite.
 
 Revision ID: 0013
 Revises: 0012

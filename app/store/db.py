@@ -77,7 +77,8 @@ class _BoundedPool(asyncpg.Pool):
     the longest waiter (its queue lets a newcomer take a connection before the waiter it
     just woke, which then queues again at the back): with 32 readers on 10 connections
     a few requests waited many turns, and the closure-clock p99 was 28 ms against a
-    mean of 8. `_Turns` gives the connections out first come, first served.
+    mean of 8. `_turns` (a FIFO semaphore, one turn per connection) gives the connections
+    out first come, first served; a turn comes back only with the connection it was for.
     """
 
     def __init__(
@@ -86,37 +87,49 @@ class _BoundedPool(asyncpg.Pool):
         self._acquire_timeout = acquire_timeout
         self._release_timeout = release_timeout
         self._turns = asyncio.Semaphore(kwargs["max_size"])  # FIFO: a release wakes the first waiter
+        self._lent: set[Any] = set()  # the connections out, each holding a turn
         super().__init__(*args, **kwargs)
 
     def acquire(self, *, timeout: float | None = None) -> _Turn:
         return _Turn(self, self._acquire_timeout if timeout is None else timeout)
 
     async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109 (asyncpg's signature)
+        # A second release, or one of a connection this pool did not lend, returns no turn:
+        # a turn too many would let a caller wait in asyncpg's queue without a bound.
+        lent = connection in self._lent
+        self._lent.discard(connection)
         try:
             await super().release(connection, timeout=self._release_timeout if timeout is None else timeout)
         finally:
-            self._turns.release()
+            if lent:
+                self._turns.release()
 
     async def _connection_in_turn(self, wait_s: float | None) -> asyncpg.Connection:
-        """Wait for this caller's turn, then take the connection the turn guarantees; a
-        failure gives the turn back (or it would be lost to every later caller)."""
-        if self._turns.locked():
-            async with asyncio.timeout(wait_s):
-                await self._turns.acquire()
-        else:
+        """Wait for this caller's turn, then take the connection the turn guarantees, within
+        one bound for both."""
+        if not self._turns.locked():
             # A connection is free and nobody waits: no timeout machinery (about 10 µs a
             # request); a reconnect is still bounded by the connect timeout.
             await self._turns.acquire()
-            wait_s = None
+            return await self._lend()
+        async with asyncio.timeout(wait_s):
+            await self._turns.acquire()
+            return await self._lend()
+
+    async def _lend(self) -> asyncpg.Connection:
+        """The connection a turn guarantees; a failure gives the turn back (or it would be
+        lost to every later caller)."""
         try:
-            return await self._take(wait_s)
+            connection = await self._take()
         except BaseException:
             self._turns.release()
             raise
+        self._lent.add(connection)
+        return connection
 
-    async def _take(self, wait_s: float | None = None) -> asyncpg.Connection:
-        """The connection a turn guarantees (asyncpg's own acquire: one is free or connecting)."""
-        return await super().acquire(timeout=wait_s)  # type: ignore[no-any-return]
+    async def _take(self) -> asyncpg.Connection:
+        """asyncpg's own acquire: with a turn held, a connection is free or being made."""
+        return await super().acquire()  # type: ignore[no-any-return]
 
 
 class _Turn:

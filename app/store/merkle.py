@@ -147,6 +147,8 @@ async def range_counts(conn: asyncpg.Connection, bounds: Sequence[tuple[int, int
 
 
 async def highest_position(conn: asyncpg.Connection) -> int | None:
+    """The last event's position in this snapshot (None without events): verify refuses one
+    that no worker's half-open range could reach."""
     return await conn.fetchval("SELECT max(position) FROM events")
 
 

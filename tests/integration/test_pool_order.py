@@ -53,3 +53,23 @@ async def test_a_wait_that_times_out_gives_its_turn_to_the_next(app_database_url
             assert await again.fetchval("SELECT 2") == 2
     finally:
         await pool.close()
+
+
+async def test_a_second_release_gives_no_extra_turn(app_database_url: str) -> None:
+    """asyncpg ignores a second release of a connection; so must the turns, or a caller
+    would find "a turn free" with every connection out and wait without a bound."""
+    pool = await create_pool(app_database_url, min_size=1, max_size=2, acquire_timeout_s=0.3)
+    third: asyncio.Task[object] | None = None
+    try:
+        conn = await pool.acquire()
+        await pool.release(conn)
+        await pool.release(conn)
+        async with pool.acquire(), pool.acquire():
+            third = asyncio.create_task(pool.acquire().__aenter__())
+            done, _ = await asyncio.wait({third}, timeout=5)
+            assert third in done, "the third caller waited past its bound"
+            assert isinstance(third.exception(), TimeoutError)
+    finally:
+        if third is not None and not third.done():
+            third.cancel()
+        pool.terminate()  # a stuck caller would otherwise hold close() up

@@ -3,9 +3,12 @@
 -- the row below PostgreSQL's 2 kB TOAST threshold, so the table a read joins for a case's
 -- version was mostly snapshots: 128 MB for 100,000 short cases, as much as the default
 -- shared_buffers, and 69 % of a closure-clock read's case_state pages came from the
--- kernel instead of the buffer cache. With a 128-byte target every snapshot is
--- compressed and kept out of line (in the table's TOAST relation): the row is the head
--- (version, hash, times) and a pointer, the same rows take 43 MB, and an append that
--- does not write a snapshot copies the pointer, not the JSON, into its new row version.
--- Only rows written from now on move (an append's update of the row included).
+-- kernel instead of the buffer cache. PostgreSQL TOASTs a row only above its fixed
+-- threshold of about 2 kB, whatever the target; what the target changes is what it does
+-- then: with 128 bytes a snapshot is moved out of line (into the table's TOAST
+-- relation), where by default it was compressed into the row. Such a row becomes the
+-- head (version, hash, times) and a pointer: the same 100,000 cases take 43 MB, and an
+-- append that writes no snapshot copies the pointer, not the JSON, into its new row
+-- version. Rows below the threshold stay as they are. Only rows written from now on
+-- move (an append's update of the row included).
 ALTER TABLE case_state SET (toast_tuple_target = 128)
