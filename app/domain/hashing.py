@@ -171,10 +171,10 @@ class StoredRowHasher:
 
     The content still comes from `content_bytes`; what this adds is memory of the
     metadata's spelling. A log's metadata repeats (the same actor and source on every
-    event a client appends), so the `spelled` form of the last `remembered` distinct
-    metadata texts is kept, keyed by the text: a pure function of it, so a hit gives the
+    event a client appends), so the `spelled` form of each distinct metadata text is
+    kept, keyed by the text: a pure function of it, so a hit gives the
     bytes a parse and a dump would give. The caller owns the instance (one per verify
-    pass); the oldest entry goes first, so it holds at most `remembered` entries (each
+    pass); when full it starts over, so it holds at most `remembered` entries (each
     about twice its metadata's size: under a megabyte for metadata of a few hundred
     bytes). The data differs on every event and is not kept.
     """
@@ -212,6 +212,9 @@ class StoredRowHasher:
         if known is None:
             known = spelled(orjson.loads(text))
             if len(self._metadata) >= self._remembered:
-                del self._metadata[next(iter(self._metadata))]
+                # Start over rather than drop the oldest: dropping from a dict's front
+                # leaves slots every later `next(iter(...))` walks past, which metadata
+                # that never repeats (a correlation id per event) would pay on every event.
+                self._metadata.clear()
             self._metadata[text] = known
         return known

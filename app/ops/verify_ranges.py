@@ -35,7 +35,7 @@ import asyncpg
 from app.store import merkle as store
 
 # The ranges tile [LOWEST, HIGHEST): every bigint position but HIGHEST (see snapshot_counts).
-LOWEST, HIGHEST = -(2**63), 2**63 - 1
+LOWEST, HIGHEST = store.LOWEST_POSITION, store.HIGHEST_POSITION
 
 
 class NotCovered(RuntimeError):

@@ -18,6 +18,7 @@ import asyncpg
 from app.store.queries import load_sql
 
 TREE_LOCK = 0x6361_7365_7472_6565  # pg_advisory_xact_lock key: one tree writer at a time
+LOWEST_POSITION, HIGHEST_POSITION = -(2**63), 2**63 - 1  # events.position is a bigint
 LEAF_COLUMNS = ("leaf_index", "kind", "subject", "version", "digest", "leaf_hash", "position")
 
 
@@ -112,10 +113,8 @@ async def event_batches(
     given), all its columns (needs a transaction): (position, case_id, version, hash,
     event_id, type, schema_version, data, metadata, recorded_at), the event id, data,
     metadata and time as their text (`app.domain.hashing.StoredRowHasher`)."""
-    if between is None:
-        cursor = await conn.cursor(load_sql("checkpoints/events_in_feed_order"))
-    else:
-        cursor = await conn.cursor(load_sql("checkpoints/events_between"), *between)
+    low, high = (LOWEST_POSITION, HIGHEST_POSITION) if between is None else (between[0], between[1] - 1)
+    cursor = await conn.cursor(load_sql("checkpoints/events_in_feed_order"), low, high)  # inclusive
     while rows := await cursor.fetch(batch_size):
         yield rows
 

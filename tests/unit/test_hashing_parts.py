@@ -152,8 +152,8 @@ def jsonb_ordered(value: Any) -> Any:
 
 
 def test_metadata_beyond_what_is_remembered_still_hashes_right() -> None:
-    """The hasher keeps two spellings here; the third, fourth... push the oldest out, and
-    the evicted ones come back right when they recur."""
+    """The hasher keeps two spellings here; the third, fourth... start it over, and the
+    forgotten ones come back right when they recur."""
     hasher = StoredRowHasher(remembered=2)
     at = datetime(2025, 1, 6, tzinfo=UTC)
     for round_ in range(2):

@@ -1,4 +1,5 @@
--- Every event in feed order, every stored column (verify recomputes each hash). The
+-- The events with a position in [$1, $2] (every one, or a hash worker's range), in feed
+-- order, every stored column (verify recomputes each hash). The
 -- first four columns are what the tree audit merges on; keep them first. The JSON, the
 -- event id and the time come as text, the JSON and the id as the pool's codecs would give
 -- them before parsing (the verifier parses the JSON itself, which spares a Python call per
@@ -15,4 +16,5 @@ SELECT position, case_id, version, hash, event_id::text, type, schema_version,
             ELSE recorded_at::text  -- BC, which to_char would spell as the same year AD
        END
 FROM events
+WHERE position BETWEEN $1 AND $2
 ORDER BY position
