@@ -75,7 +75,7 @@ Choices where the contract is silent
   fact(s) dated on the clock start that hold it (3.8), and why there is no clock.
 """
 
-from app.domain.clock_as_of import clock_as_of, evaluate_clock
+from app.domain.clock_as_of import clock_as_of, evaluate_clock, fold_log_as_of
 from app.domain.clock_decide import decide_clock
 from app.domain.clock_evolve import evolve_clock
 from app.domain.clock_state import ClockState, initial_clock_state, ipe_categories, is_closed
@@ -97,6 +97,7 @@ __all__ = [
     "decide_clock",
     "evaluate_clock",
     "evolve_clock",
+    "fold_log_as_of",
     "initial_clock_state",
     "ipe_categories",
     "is_closed",

@@ -9,10 +9,12 @@ as it is, which is what the stored closure-clock row holds.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 from app.domain.business_time import happened_by
 from app.domain.clock_evolve import evolve_clock
+from app.domain.clock_log import Logged
 from app.domain.clock_state import ClockState
 from app.domain.clock_view import ClockView, clock_facts, clock_on
 from app.domain.facts import Fact
@@ -27,8 +29,15 @@ def clock_as_of(state: ClockState, as_of: date) -> ClockState:
     before it (business time). On or after the latest business date that is `state`."""
     if state.latest_on is None or as_of >= state.latest_on:
         return state
+    return fold_log_as_of(state.log, as_of)
+
+
+def fold_log_as_of(log: Iterable[Logged], as_of: date) -> ClockState:
+    """The fold of a clock log's facts dated on or before `as_of`: the clock as the case
+    stood that day. The log alone is enough (a read of an earlier date needs no more of
+    the case's snapshot than its clock's log)."""
     then = ClockState()
-    for logged in state.log:
+    for logged in log:
         fact = Fact(logged.event_id, logged.version, _UNRECORDED, logged.data)
         if happened_by(fact, as_of):
             then = evolve_clock(then, fact)

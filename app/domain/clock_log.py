@@ -26,7 +26,7 @@ from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, GetCoreSchemaHandler
+from pydantic import BaseModel, GetCoreSchemaHandler, TypeAdapter
 from pydantic_core import core_schema
 
 from app.events.registry import parse_event
@@ -154,3 +154,8 @@ def _restored(stored: dict[str, Any]) -> Logged:
 
 def _stored(logged: Logged) -> dict[str, Any]:
     return {"event_id": logged[0], "version": logged[1], "data": logged.stored_payload()}
+
+
+CLOCK_LOG = TypeAdapter(tuple[Logged, ...])
+"""A clock's log as a snapshot stores it (`ClockState.log`, the JSON under "clock" ->
+"log"), read back on its own: a read of an earlier date needs no more of a snapshot."""

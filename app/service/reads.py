@@ -9,7 +9,8 @@ from typing import Any
 import asyncpg
 
 from app.domain.case import FOLD_VERSION, SNAPSHOT, CaseState, evolve_case, replay
-from app.domain.clock import ClockState, ClockView, clock_on, evaluate_clock
+from app.domain.clock import ClockState, ClockView, clock_as_of, clock_on, evaluate_clock, fold_log_as_of
+from app.domain.clock_log import CLOCK_LOG
 from app.domain.facts import Fact
 from app.domain.policy import PolicyTable
 from app.domain.sealing import blind_sealed_data
@@ -116,9 +117,7 @@ async def closure_clock(
     nothing folded is dated after `as_of` (`ClockFacts.answers_for`: `as_of` on or after
     the case's latest business date). Otherwise the clock is judged on the facts dated
     up to `as_of` (an event dated later had not happened yet): without `known_at` the
-    cached state at the row's version, or the snapshot the same statement brought when it
-    is at that version (an imported case; a case snapshotted at its last append), or else
-    the stream read up to it, is re-folded. The common read (no `as_of`, or a later one)
+    clock's log is re-folded (`_clock_then`). The common read (no `as_of`, or a later one)
     stays one statement that touches no event and sends no snapshot.
     """
     if known_at is None:
@@ -126,18 +125,24 @@ async def closure_clock(
         if stored is not None:
             if stored.facts is not None and stored.facts.answers_for(as_of):
                 return clock_on(stored.facts, as_of), stored.version
-            clock = await _clock_as_of(conn, case_id, stored, cache)
-            return evaluate_clock(clock, as_of, policy), stored.version
+            then = await _clock_then(conn, case_id, stored, as_of, cache)
+            return evaluate_clock(then, as_of, policy), stored.version
     state, version = await case_state(conn, case_id, known_at=known_at, cache=cache)
     return evaluate_clock(state.clock, as_of, policy.as_known_at(known_at)), version
 
 
-async def _clock_as_of(
-    conn: asyncpg.Connection, case_id: str, stored: StoredClock, cache: StateCache | None
+async def _clock_then(
+    conn: asyncpg.Connection, case_id: str, stored: StoredClock, as_of: date, cache: StateCache | None
 ) -> ClockState:
-    """The clock at the row's version, to be judged as of an earlier date (the clock keeps
-    the log to re-fold it): `fold_case`, given the snapshot the row's own read brought, so a
-    snapshot at that version answers without a second statement."""
+    """The clock as the case stood on `as_of`, an earlier date than the row answers: the
+    re-fold of the clock's log (the clock keeps it for this). The log comes from the
+    cached state at the row's version, else from the snapshot at that version, which the
+    row's own read brought (every imported case; a case snapshotted at its last append),
+    else from `fold_case` (an older snapshot and the events after it, or the stream)."""
+    cached = cache.get(case_id) if cache is not None else None
+    in_cache = cached is not None and cached.version == stored.version
+    if not in_cache and stored.clock_log is not None and stored.fold_version == FOLD_VERSION:
+        return fold_log_as_of(CLOCK_LOG.validate_python(stored.clock_log), as_of)
     state = await fold_case(
         conn,
         case_id,
@@ -147,7 +152,7 @@ async def _clock_as_of(
         snapshot=stored.snapshot,
         cache=cache,
     )
-    return state.clock
+    return clock_as_of(state.clock, as_of)
 
 
 async def case_ledger(

@@ -35,25 +35,32 @@ async def case_opened(conn: asyncpg.Connection, case_id: str) -> bool:
 async def read_clock(conn: asyncpg.Connection, case_id: str, as_of: date) -> StoredClock | None:
     """The stored clock of a case (None in `facts` when its row predates the stored
     explanation, migration 0002) and the case's version, in one indexed read; None without
-    a row. The case's snapshot comes along only when `as_of` is before its latest business
-    date, when the stored clock cannot answer."""
+    a row. What re-folds the clock (see `StoredClock`) comes along only when `as_of` is
+    before the case's latest business date, when the stored clock cannot answer."""
     row = await conn.fetchrow(load_sql("read_models/clock_read"), case_id, as_of)
     if row is None:
         return None
     return StoredClock(
-        _clock_facts(row), row["version"], row["state_version"], row["fold_version"], row["state"]
+        _clock_facts(row),
+        row["version"],
+        row["state_version"],
+        row["fold_version"],
+        row["state"],
+        row["clock_log"],
     )
 
 
 class StoredClock(NamedTuple):
-    """A case's stored clock, its version, and its snapshot (fold of 1..state_version)
-    when the read asked for an earlier date than the stored clock answers."""
+    """A case's stored clock and its version; when the read asked for an earlier date than
+    the stored clock answers, what re-folds it: the clock's log of a snapshot at the
+    version (`clock_log`), or an older snapshot (`snapshot`, the fold of 1..state_version)."""
 
     facts: ClockFacts | None
     version: int
     state_version: int
     fold_version: int | None
     snapshot: Any
+    clock_log: Any = None
 
 
 def _clock_facts(row: asyncpg.Record) -> ClockFacts | None:

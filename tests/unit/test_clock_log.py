@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime
 import orjson
 
 from app.domain.case import SNAPSHOT, replay
-from app.domain.clock import clock_as_of
+from app.domain.clock import clock_as_of, fold_log_as_of
+from app.domain.clock_log import CLOCK_LOG
 from app.domain.clock_state import Logged
 from app.domain.facts import Fact
 from app.events.registry import parse_event
@@ -52,3 +53,14 @@ def test_a_state_read_back_from_a_snapshot_judges_earlier_dates_alike_and_stores
     assert SNAPSHOT.dump_json(restored) == stored  # its payloads stored again as they were read
     for day in (date(2024, 1, 15), date(2024, 2, 15), date(2024, 3, 2)):
         assert clock_as_of(restored.clock, day) == clock_as_of(state.clock, day)
+
+
+def test_the_clock_log_read_alone_from_a_snapshot_judges_earlier_dates_as_the_whole_state() -> None:
+    state = replay(
+        facts(case_opened(), employment_started("j1", "2024-02-01"), employment_ended("j1", "2024-03-01"))
+    )
+    log = CLOCK_LOG.validate_python(orjson.loads(SNAPSHOT.dump_json(state))["clock"]["log"])
+    assert log == state.clock.log
+    for day in (date(2024, 1, 15), date(2024, 2, 15), date(2024, 2, 29)):
+        assert fold_log_as_of(log, day) == clock_as_of(state.clock, day)
+    assert fold_log_as_of(log, date(2024, 3, 2)).jobs == state.clock.jobs
