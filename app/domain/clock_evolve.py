@@ -48,7 +48,11 @@ def evolve_clock(state: ClockState, fact: Fact) -> ClockState:
     latest = state.latest_on
     if on is not None and (latest is None or on > latest):
         latest = on
-    logged = Logged(fact.event_id, fact.version, fact.data)
+    logged = (
+        Logged(fact.event_id, fact.version, fact.data)
+        if fact.stored is None
+        else Logged.stored(fact.event_id, fact.version, fact.data.TYPE, fact.stored)
+    )
     return step(state, fact).changed(log=(*state.log, logged), latest_on=latest)
 
 

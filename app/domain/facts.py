@@ -36,6 +36,10 @@ class Fact:
     version: int
     recorded_at: datetime
     data: EventData
+    # The payload as the store keeps it, when the fold was handed it (the rebuild reads it):
+    # the clock's log keeps it as it is (`clock_log.Logged.stored`) instead of encoding the
+    # event again for the snapshot. None: the log keeps the event itself.
+    stored: dict[str, Any] | None = None
 
     @property
     def type(self) -> str:

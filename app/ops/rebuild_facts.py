@@ -112,15 +112,23 @@ _SPECS: dict[str, _Spec] = {name: spec for name, m in EVENT_TYPES.items() if (sp
 
 def stored_event(event_type: str, data: dict[str, Any], schema_version: int) -> EventData:
     """The event model of a stored payload (sealed values read "[sealed]")."""
+    return _stored(event_type, data, schema_version)[0]
+
+
+def _stored(
+    event_type: str, data: dict[str, Any], schema_version: int
+) -> tuple[EventData, dict[str, Any] | None]:
+    """(the event model of a stored payload, the payload when it was in the store's own form
+    and so is the event's JSON as it stands: sealed values "[sealed]"; else None)."""
     spec = _SPECS.get(event_type)
     if spec is None or spec.schema_version != schema_version:
-        return parse_event(event_type, blind_sealed_data(event_type, data), schema_version)
+        return parse_event(event_type, blind_sealed_data(event_type, data), schema_version), None
     if spec.personal:
         data = blind_sealed_data(event_type, data)
     try:
-        return _construct(spec, data)
+        return _construct(spec, data), data
     except (TypeError, ValueError, KeyError, ArithmeticError):
-        return parse_event(event_type, data, schema_version)  # says what is wrong
+        return parse_event(event_type, data, schema_version), None  # says what is wrong
 
 
 def _construct(spec: _Spec, data: dict[str, Any]) -> EventData:
@@ -147,4 +155,7 @@ def _construct(spec: _Spec, data: dict[str, Any]) -> EventData:
 def stored_fact(
     event_id: UUID, version: int, recorded_at: datetime, event_type: str, schema_version: int, data: Any
 ) -> Fact:
-    return Fact(event_id, version, recorded_at, stored_event(event_type, data, schema_version))
+    """A stored event as the folds take it; a payload in the store's own form rides along, so
+    the clock's log keeps it as it is (`Fact.stored`) instead of encoding the event again."""
+    event, payload = _stored(event_type, data, schema_version)
+    return Fact(event_id, version, recorded_at, event, payload)

@@ -4,15 +4,18 @@ event the schema check gives: rebuilds and imports fold exactly what the service
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from app.domain.case import SNAPSHOT, replay
+from app.domain.facts import Fact
 from app.domain.hashing import canonical_json
 from app.domain.sealing import blind_sealed_data, seal_event_data
 from app.events.registry import EVENT_TYPES, parse_event
-from app.ops.rebuild_facts import stored_event
+from app.ops.rebuild_facts import stored_event, stored_fact
 from tests.builders import (
     authorization,
     case_opened,
@@ -92,3 +95,22 @@ def test_what_is_not_the_stores_own_form_is_validated_as_ever() -> None:
     ):
         with pytest.raises(ValidationError):
             stored_event("CaseOpened", broken, 1)
+
+
+def test_a_stored_fact_carries_its_payload_and_the_clock_log_stores_it_as_the_event_dumps() -> None:
+    """The rebuild's facts keep the stored payload (sealed values "[sealed]"), so a snapshot
+    stores it as it is instead of encoding each logged event again: the same bytes as a fold
+    of the parsed events, and an older form is not kept."""
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    sealed, _ = seal_event_data("EmploymentStarted", _as_stored(employment_started()), {}, "c-1",
+                                uuid.uuid4(), bytes(32))  # fmt: skip
+    rows = [("CaseOpened", _as_stored(case_opened())), ("EmploymentStarted", sealed)]
+    ids = [uuid.uuid4() for _ in rows]
+    stored = [stored_fact(i, n, when, kind, 1 if n == 1 else 2, data) for n, (i, (kind, data)) in
+              enumerate(zip(ids, rows, strict=True), 1)]  # fmt: skip
+    parsed = [Fact(f.event_id, f.version, when, f.data) for f in stored]
+    assert stored[1].stored == blind_sealed_data("EmploymentStarted", sealed)
+    assert SNAPSHOT.dump_json(replay(stored)) == SNAPSHOT.dump_json(replay(parsed))
+    cents = {k: v for k, v in _as_stored(employment_started()).items() if k != "hourly_wage"}
+    older = {**cents, "hourly_wage_cents": 1725}  # schema version 1: upcast, not kept
+    assert stored_fact(ids[1], 2, when, "EmploymentStarted", 1, older).stored is None
