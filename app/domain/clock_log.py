@@ -105,6 +105,8 @@ class Logged(tuple):  # type: ignore[type-arg]
             return False
         if self[2] is other[2] and not isinstance(self[2], str) and type(self[3]) is type(other[3]):
             return self[3] == other[3]
+        if isinstance(self[2], str) and self[2] == other[2] and self[3] == other[3]:
+            return True  # the same stored payload of the same type: the same event, unparsed
         return self.data == other.data
 
     def __ne__(self, other: object) -> bool:

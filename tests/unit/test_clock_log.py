@@ -64,3 +64,14 @@ def test_the_clock_log_read_alone_from_a_snapshot_judges_earlier_dates_as_the_wh
     for day in (date(2024, 1, 15), date(2024, 2, 15), date(2024, 2, 29)):
         assert fold_log_as_of(log, day) == clock_as_of(state.clock, day)
     assert fold_log_as_of(log, date(2024, 3, 2)).jobs == state.clock.jobs
+
+
+def test_logged_facts_read_back_compare_by_their_payloads_and_else_by_their_events() -> None:
+    fact = facts(case_opened(), employment_started("j1", "2024-02-01"))[1]
+    stored = fact.data.to_json_dict()
+    one = Logged.stored(fact.event_id, 2, "EmploymentStarted", stored)
+    assert one == Logged.stored(fact.event_id, 2, "EmploymentStarted", dict(stored))
+    assert one == Logged(fact.event_id, 2, fact.data)
+    # the same event spelled otherwise (a wage without its cents) is still the same event
+    assert one == Logged.stored(fact.event_id, 2, "EmploymentStarted", {**stored, "hourly_wage": "15.5"})
+    assert one != Logged.stored(fact.event_id, 2, "EmploymentStarted", {**stored, "hourly_wage": "18.00"})
