@@ -139,8 +139,7 @@ async def _clock_then(
     cached state at the row's version, else from the snapshot at that version, which the
     row's own read brought (every imported case; a case snapshotted at its last append),
     else from `fold_case` (an older snapshot and the events after it, or the stream)."""
-    cached = cache.get(case_id) if cache is not None else None
-    in_cache = cached is not None and cached.version == stored.version
+    in_cache = cache is not None and cache.version_of(case_id) == stored.version  # fold_case takes it
     if not in_cache and stored.clock_log is not None and stored.fold_version == FOLD_VERSION:
         return fold_log_as_of(CLOCK_LOG.validate_python(stored.clock_log), as_of)
     state = await fold_case(
