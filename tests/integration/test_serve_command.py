@@ -117,6 +117,7 @@ async def _roles_connected(owner_url: str) -> set[str]:
         rows = await conn.fetch(
             "SELECT DISTINCT usename FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend'"  # not an autovacuum worker (no role)
         )
         return {r["usename"] for r in rows}
     finally:
