@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
@@ -28,6 +27,7 @@ from app.service.master_key_file import create_master_key_file
 from app.settings import REPO_ROOT, Settings
 from app.store.db import connect, create_pool
 from app.store.migrations import upgrade_to_head
+from app.store.pool import Pool
 from app.store.privileges import app_role_url
 
 # Sealing is on in every app the tests build (docs/privacy.md): the session's own master
@@ -120,7 +120,7 @@ def app_database_url(database_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-async def pool(app_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+async def pool(app_database_url: str) -> AsyncIterator[Pool]:
     """The service's pool: the app role, which can read and append but not rewrite."""
     p = await create_pool(app_database_url, min_size=1, max_size=20)
     yield p
@@ -128,7 +128,7 @@ async def pool(app_database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.fixture(scope="session")
-async def owner_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+async def owner_pool(database_url: str) -> AsyncIterator[Pool]:
     """The owner of the session database's tables, for tests that tamper as a DBA could."""
     p = await create_pool(database_url, min_size=1, max_size=4)
     yield p
@@ -136,7 +136,7 @@ async def owner_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.fixture
-async def fresh(databases: Databases) -> AsyncIterator[tuple[str, asyncpg.Pool]]:
+async def fresh(databases: Databases) -> AsyncIterator[tuple[str, Pool]]:
     """A database of its own for a test that counts or rewrites whole tables (as the owner)."""
     url = await databases.create()
     pool = await create_pool(url, min_size=1, max_size=4)
@@ -172,12 +172,12 @@ class Api:
             body["expected_version"] = expected_version
         return await self.post(f"/cases/{case_id}/events", body, role=role)
 
-    async def key_for(self, pool: asyncpg.Pool, role: str, provider_id: str | None = None) -> str:
+    async def key_for(self, pool: Pool, role: str, provider_id: str | None = None) -> str:
         async with pool.acquire() as conn:
             return (await create_key(conn, role=role, provider_id=provider_id))[1]  # type: ignore[arg-type]
 
 
-async def make_api(database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Api]:
+async def make_api(database_url: str, pool: Pool) -> AsyncIterator[Api]:
     """The app on `database_url`'s database, connected as the app role whoever owns the URL."""
     from app.web.app import create_app
 
@@ -194,7 +194,7 @@ async def make_api(database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Api]:
 
 
 @pytest.fixture(scope="session")
-async def api(app_database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Api]:
+async def api(app_database_url: str, pool: Pool) -> AsyncIterator[Api]:
     async for a in make_api(app_database_url, pool):
         yield a
 

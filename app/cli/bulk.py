@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import asyncpg
 import typer
 
 from app.cli.common import DEFAULT_WORKERS, database_url, policy, progress_bar, with_pool
 from app.ops.bulk_import import DEFAULT_BATCH
 from app.store.bulk import count_streams
+from app.store.pool import Pool
 
 
 def import_command(
@@ -120,7 +120,7 @@ def verify_command(
         raise typer.Exit(1)
 
 
-async def _count_cases(pool: asyncpg.Pool) -> int:
+async def _count_cases(pool: Pool) -> int:
     """The bar's total: streams in the log (read models may be the thing that is wrong)."""
     async with pool.acquire() as conn:
         return await count_streams(conn)

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from app.domain.policy import PolicyTable
 from app.ops.bulk_import import BULK_STATEMENT_TIMEOUT_MS
 from app.settings import get_settings
+from app.store.pool import Pool
 
 if TYPE_CHECKING:
     from app.store.embedded_pg import EmbeddedPostgres
@@ -82,7 +83,7 @@ def with_conn(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     return run(main)
 
 
-def with_pool(work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
+def with_pool(work: Callable[[Pool], Awaitable[T]]) -> T:
     """Run `work(pool)` on a small pool whose statements may run as long as bulk work needs."""
     from app.store.db import create_pool
 

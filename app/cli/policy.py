@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import asyncpg
 import orjson
 import typer
 
@@ -20,6 +19,7 @@ from app.service import policy as policies
 from app.service.errors import ServiceError
 from app.service.policy_preview import preview, refresh_changed
 from app.settings import get_settings
+from app.store.pool import Pool
 
 app = typer.Typer(help="the policy table as recorded history", no_args_is_help=True)
 RowFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON: one policy row")]
@@ -33,7 +33,7 @@ def _row(file: Path) -> Any:
         raise typer.Exit(2) from None
 
 
-async def _current(pool: asyncpg.Pool) -> Any:
+async def _current(pool: Pool) -> Any:
     settings = get_settings()
     return await policies.recorded_table(pool, settings.policy_table(), settings.policy_id())
 
@@ -51,7 +51,7 @@ def adopt_command(
     version = _row(file)
     adopted_by = by or f"cli:{getpass.getuser()}"
 
-    async def work(pool: asyncpg.Pool) -> dict[str, Any]:
+    async def work(pool: Pool) -> dict[str, Any]:
         await _current(pool)
         adopted = await policies.adopt(pool, version, adopted_by=adopted_by)
         today = datetime.now(UTC).date()
@@ -67,7 +67,7 @@ def list_command(
 ) -> None:
     """Every recorded version with who adopted it and when."""
 
-    async def work(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    async def work(pool: Pool) -> list[dict[str, Any]]:
         await _current(pool)
         async with pool.acquire() as conn:
             stored = await policies.stored_versions(conn)
@@ -81,7 +81,7 @@ def list_command(
 def verify_command() -> None:
     """Recompute the policy versions' hash chain; exit 1 if anything breaks it."""
 
-    async def work(pool: asyncpg.Pool) -> list[str]:
+    async def work(pool: Pool) -> list[str]:
         async with pool.acquire() as conn:
             return await policies.verify_chain(conn)
 
@@ -98,7 +98,7 @@ def preview_command(file: RowFile) -> None:
     """Every case whose clock or ledger amounts adopting FILE would change (adopts nothing)."""
     version = _row(file)
 
-    async def work(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    async def work(pool: Pool) -> list[dict[str, Any]]:
         current, cursor, changes = await _current(pool), None, []
         while True:
             page = await preview(

@@ -11,13 +11,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import asyncpg
 import orjson
 import typer
 
 from app.cli.common import database_url, with_pool
 from app.service import policy as policies
 from app.settings import get_settings
+from app.store.pool import Pool
 
 PublicKey = Annotated[
     Path, typer.Option("--public-key", exists=True, dir_okay=False, help="the signer's FILE.pub")
@@ -67,7 +67,7 @@ def verify_checkpoints_command(
         raise typer.Exit(1)
 
 
-async def _checkpoint_with_recorded_policy(pool: asyncpg.Pool, signer: Any) -> tuple[Path, str]:
+async def _checkpoint_with_recorded_policy(pool: Pool, signer: Any) -> tuple[Path, str]:
     """Sign over the policy table as recorded (every adoption gets its leaf), as the service's
     own signer does: with the configured file alone, adoptions would never be covered and
     every export after one would be refused until the service signed."""
@@ -79,7 +79,7 @@ async def _checkpoint_with_recorded_policy(pool: asyncpg.Pool, signer: Any) -> t
 
 
 async def _verify_against_recorded_policy(
-    pool: asyncpg.Pool, checkpoints: Path, verifier: Any, read_models: bool
+    pool: Pool, checkpoints: Path, verifier: Any, read_models: bool
 ) -> Any:
     """The checkpoints' policy leaves and the read models' fresh fold both need the recorded
     table (with its adoptions), not the configured file."""

@@ -49,6 +49,7 @@ from app.service.case_keys import CaseKeys
 from app.service.keys import Principal
 from app.service.state_cache import StateCache
 from app.store.bulk import known_events
+from app.store.pool import Pool
 
 # Lines per transaction: an export ordered by time spreads a case over many lines, and each
 # case costs a fold and its read-model rows once per batch, so larger batches pay off.
@@ -64,7 +65,7 @@ def default_rejects_path(path: Path) -> Path:
 
 
 async def import_file(
-    pool: asyncpg.Pool,
+    pool: Pool,
     path: Path,
     *,
     batch_size: int = DEFAULT_BATCH,

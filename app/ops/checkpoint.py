@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import asyncpg
-
 from app.domain.policy import PolicyTable
 from app.service.checkpoint_keys import load_or_create_signing_key_file
 from app.service.checkpointing import Signer, make_checkpoint
+from app.store.pool import Pool
 
 
 def signer_from_key_file(key_file: Path, out_dir: Path, origin: str) -> Signer:
@@ -22,6 +21,6 @@ def signer_from_key_file(key_file: Path, out_dir: Path, origin: str) -> Signer:
 
 
 async def checkpoint_once(
-    pool: asyncpg.Pool, policy: PolicyTable, policy_id: str, signer: Signer
+    pool: Pool, policy: PolicyTable, policy_id: str, signer: Signer
 ) -> tuple[Path, str]:
     return await make_checkpoint(pool, policy, policy_id, signer)

@@ -36,6 +36,7 @@ from app.ops.rebuild_facts import stored_fact
 from app.ops.rebuild_shards import Shards
 from app.projections.projector import projector
 from app.store.bulk import Bounds, delete_orphans, iter_case_rows, range_condition, shard_bounds
+from app.store.pool import Pool
 
 CHUNK = 1000  # cases per write transaction, or fewer when they are long:
 CHUNK_EVENTS = 20_000  # the folded states of a chunk grow with its events
@@ -85,7 +86,7 @@ class RebuildReport:
 
 
 async def rebuild(
-    pool: asyncpg.Pool,
+    pool: Pool,
     policy: PolicyTable,
     *,
     progress: Progress | None = None,
@@ -115,7 +116,7 @@ async def rebuild(
 
 
 async def _rebuild_sharded(
-    pool: asyncpg.Pool,
+    pool: Pool,
     policy: PolicyTable,
     report: RebuildReport,
     progress: Progress | None,
@@ -188,7 +189,7 @@ async def _shard(
 
 
 async def _rebuild_all(
-    pool: asyncpg.Pool,
+    pool: Pool,
     policy: PolicyTable,
     report: RebuildReport,
     progress: Progress | None,
@@ -275,7 +276,7 @@ async def _write(
         progress(len(chunk))
 
 
-async def _remove_orphans(pool: asyncpg.Pool, report: RebuildReport) -> None:
+async def _remove_orphans(pool: Pool, report: RebuildReport) -> None:
     async with pool.acquire() as conn, conn.transaction():
         removed = await delete_orphans(conn, MODELS)
     report.removed_without_events = len(removed)

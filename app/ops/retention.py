@@ -11,11 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-import asyncpg
-
 from app.domain.policy import PolicyTable
 from app.domain.retention import Due
 from app.service.retention import PageOutcome, RetentionRun
+from app.store.pool import Pool
 
 PAGE = 500
 
@@ -56,7 +55,7 @@ class RetentionReport:
 
 
 async def run_retention(
-    pool: asyncpg.Pool,
+    pool: Pool,
     policy: PolicyTable,
     *,
     today: date,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from app.ops.gc import collect_batch, collector_between_batches
+from app.store.pool import Pool
 from app.store.streams import chain_breaks, iter_all_streams
 
 PROGRESS_EVERY = 500
@@ -48,7 +49,7 @@ class VerifyReport:
         return "\n".join(lines)
 
 
-async def verify_all(pool: asyncpg.Pool, *, progress: Callable[[int], None] | None = None) -> VerifyReport:
+async def verify_all(pool: Pool, *, progress: Callable[[int], None] | None = None) -> VerifyReport:
     """`progress` is called with a number of cases verified since its last call."""
     report, started = VerifyReport(), time.perf_counter()
     with collector_between_batches():

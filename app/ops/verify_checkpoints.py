@@ -47,6 +47,7 @@ from app.ops.verify_ranges import position_bounds, snapshot_counts
 from app.ops.verify_read_models import read_model_findings
 from app.service.checkpointing import CHECKPOINT_SUFFIX
 from app.store import merkle as store
+from app.store.pool import Pool
 
 SHOWN_PER_CODE = 20
 
@@ -106,7 +107,7 @@ def load_checkpoints(directory: Path, verifier: Verifier) -> tuple[list[Checkpoi
 
 
 async def verify_checkpoints(
-    pool: asyncpg.Pool,
+    pool: Pool,
     directory: Path,
     verifier: Verifier,
     policy: PolicyTable,

@@ -21,6 +21,7 @@ from app.projections.projector import projector
 from app.service.reads import to_fact
 from app.store import merkle as trust_store
 from app.store import streams as store
+from app.store.pool import Pool
 from app.store.streams import StoredEvent
 
 CHUNK = 500
@@ -33,7 +34,7 @@ class _RollBack(Exception):
     """Raised inside the comparison's transaction so that nothing it wrote stays."""
 
 
-async def read_model_findings(pool: asyncpg.Pool, policy: PolicyTable) -> list[Finding]:
+async def read_model_findings(pool: Pool, policy: PolicyTable) -> list[Finding]:
     findings: list[Finding] = []
     project = projector(policy)
     async with (

@@ -31,6 +31,7 @@ from app.domain.access_records import RecordBatch, case_ids_in
 from app.service.keys import hash_key
 from app.store import access_log as store
 from app.store.db import DATABASE_DOWN
+from app.store.pool import Pool
 
 log = logging.getLogger("caseledger.access_record")
 SLICE = 200  # records prepared between two turns of the event loop
@@ -59,7 +60,7 @@ class Pending:
 class AccessRecorder:
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        pool: Pool,
         *,
         interval: float = 0.5,
         batch_size: int = 500,

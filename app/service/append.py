@@ -39,12 +39,13 @@ from app.service.state_cache import StateCache
 from app.service.validate import Proposed, Validated, role_refusal, validate
 from app.store import appends
 from app.store import streams as store
+from app.store.pool import Pool
 
 
 class AppendHandler:
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        pool: Pool,
         policy: PolicyTable,
         *,
         retries: int = 5,

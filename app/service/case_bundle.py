@@ -28,6 +28,7 @@ from app.service.errors import ServiceError
 from app.service.tree_proofs import proofs_of
 from app.store import merkle as trust_store
 from app.store import streams as store
+from app.store.pool import Pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,7 @@ def _not_signed_yet(missing: list[dict[str, Any]], size: int) -> str:
 
 
 async def export_case(
-    pool: asyncpg.Pool, case_id: str, policy: PolicyTable, policy_id: str, keys: CaseKeys | None = None
+    pool: Pool, case_id: str, policy: PolicyTable, policy_id: str, keys: CaseKeys | None = None
 ) -> ExportedCase:
     """The case's bundle. Each event is bundled as stored, personal values sealed: that is
     what its hash and the checkpoint cover, so the bundle verifies offline with no key. An

@@ -22,12 +22,13 @@ from app.service.checkpoint_keys import load_or_create_signing_key_file
 from app.service.checkpointing import Signer, make_checkpoint
 from app.settings import Settings
 from app.store.db import DATABASE_DOWN
+from app.store.pool import Pool
 
 log = logging.getLogger("caseledger.checkpoints")
 
 
 async def sign_every(
-    pool: asyncpg.Pool, policy: Callable[[], PolicyTable], policy_id: str, signer: Signer, interval: float
+    pool: Pool, policy: Callable[[], PolicyTable], policy_id: str, signer: Signer, interval: float
 ) -> None:
     """`policy()` is asked each round: an adoption since the last round becomes a leaf."""
     while True:
@@ -51,7 +52,7 @@ def configured_signer(settings: Settings) -> Signer | None:
 
 @asynccontextmanager
 async def interval_signer(
-    settings: Settings, pool: asyncpg.Pool, policy: Callable[[], PolicyTable]
+    settings: Settings, pool: Pool, policy: Callable[[], PolicyTable]
 ) -> AsyncIterator[None]:
     """Run the signer for the life of the block (nothing at all when no key is configured)."""
     signer = await asyncio.to_thread(configured_signer, settings)  # reads (or creates) the key file

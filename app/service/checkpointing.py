@@ -34,6 +34,7 @@ from app.domain.merkle_leaves import (
 )
 from app.domain.policy import PolicyTable
 from app.store import merkle as store
+from app.store.pool import Pool
 
 CHECKPOINT_SUFFIX = ".checkpoint"
 
@@ -133,7 +134,7 @@ def write_once(path: Path, note: str) -> bool:
 
 
 async def make_checkpoint(
-    pool: asyncpg.Pool, policy: PolicyTable, policy_id: str, signer: Signer, *, now: datetime | None = None
+    pool: Pool, policy: PolicyTable, policy_id: str, signer: Signer, *, now: datetime | None = None
 ) -> tuple[Path, str]:
     """Extend, sign, write `DIR/<size>.checkpoint`, record it; the file and the note.
 

@@ -16,6 +16,7 @@ from typing import Literal
 import asyncpg
 
 from app.store import keys as key_store
+from app.store.pool import Pool
 
 Role = Literal["case_system", "provider", "auditor", "admin"]
 ROLES: tuple[Role, ...] = ("case_system", "provider", "auditor", "admin")
@@ -96,7 +97,7 @@ class KeyCache:
             if found is not None and found.key_id == key_id:
                 del self._entries[digest]
 
-    async def principal(self, conn_source: asyncpg.Pool, key: str) -> Principal | None:
+    async def principal(self, conn_source: Pool, key: str) -> Principal | None:
         digest = hash_key(key)
         now = time.monotonic()
         hit = self._entries.get(digest)

@@ -24,6 +24,7 @@ from app.domain.policy_history import StoredVersion, chain_hash, chain_problems
 from app.service.errors import ServiceError
 from app.store import policy_versions as store
 from app.store.db import DATABASE_DOWN
+from app.store.pool import Pool
 
 log = logging.getLogger("caseledger.policy")
 # Seeded versions stand for the file in force before the database recorded any policy:
@@ -106,7 +107,7 @@ class Adopted:
 
 
 async def adopt(
-    pool: asyncpg.Pool, version: PolicyVersion, *, adopted_by: str, now: datetime | None = None
+    pool: Pool, version: PolicyVersion, *, adopted_by: str, now: datetime | None = None
 ) -> Adopted:
     """Record `version` as adopted now by `adopted_by` (after every earlier adoption)."""
     async with pool.acquire() as conn, conn.transaction():
@@ -153,7 +154,7 @@ class PolicyCache:
     `check_every_s` seconds, so several worker processes converge.
     """
 
-    def __init__(self, pool: asyncpg.Pool, *, check_every_s: float = 2.0) -> None:
+    def __init__(self, pool: Pool, *, check_every_s: float = 2.0) -> None:
         self.pool = pool
         self.check_every_s = check_every_s
         self._table: PolicyTable | None = None
@@ -219,7 +220,7 @@ def seed_label(policy_id: str) -> str:
     return "seed: built-in default table" if policy_id == "default" else f"seed: policy file {policy_id}"
 
 
-async def recorded_table(pool: asyncpg.Pool, seed: PolicyTable, policy_id: str) -> PolicyTable:
+async def recorded_table(pool: Pool, seed: PolicyTable, policy_id: str) -> PolicyTable:
     """The recorded table (seeded first when empty): what the importer and rebuild use."""
     async with pool.acquire() as conn:
         return await seed_if_empty(conn, seed, seed_label(policy_id))

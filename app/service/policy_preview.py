@@ -22,6 +22,7 @@ from app.domain.policy_preview import affected_window, case_changes, with_propos
 from app.projections.projector import projector
 from app.service.reads import case_state
 from app.store import policy_versions as store
+from app.store.pool import Pool
 
 CHUNK = 2000
 
@@ -53,7 +54,7 @@ def _chunk_changes(
 
 
 async def preview(
-    pool: asyncpg.Pool,
+    pool: Pool,
     current: PolicyTable,
     proposed: PolicyVersion,
     *,
@@ -83,7 +84,7 @@ async def preview(
 
 
 async def refresh_changed(
-    pool: asyncpg.Pool, before: PolicyTable, adopted: PolicyVersion, after: PolicyTable, *, today: date
+    pool: Pool, before: PolicyTable, adopted: PolicyVersion, after: PolicyTable, *, today: date
 ) -> int:
     """Rewrite the read models of the cases an adoption changed; how many were rewritten.
 

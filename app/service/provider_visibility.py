@@ -9,14 +9,13 @@ provider is answered as one that does not exist. The batch loop's own check
 
 from __future__ import annotations
 
-import asyncpg
-
 from app.service.errors import ServiceError
 from app.service.keys import Principal
 from app.store import providers
+from app.store.pool import Pool
 
 
-async def ensure_provider_sees_case(pool: asyncpg.Pool, principal: Principal, case_id: str) -> None:
+async def ensure_provider_sees_case(pool: Pool, principal: Principal, case_id: str) -> None:
     """`case_not_found` for a provider key without an open PBA on the case; nothing for other roles."""
     if principal.role != "provider":
         return

@@ -24,8 +24,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-import asyncpg
-
 from app.domain.policy import PolicyTable
 from app.domain.retention import Due, due_for_destruction, facts_of, hold_in_force, latest_due_closure
 from app.service.append import AppendHandler
@@ -33,6 +31,7 @@ from app.service.errors import ServiceError
 from app.service.validate import Proposed, SystemPrincipal
 from app.store import data_keys
 from app.store import retention as store
+from app.store.pool import Pool
 
 RUN_PRINCIPAL = SystemPrincipal("retention-run", "admin")
 _EVENT_IDS = uuid.UUID("6f0c8a4e-3f61-4bd4-9d55-5c4ad0c1f7a2")  # namespace of the runs' event ids
@@ -51,7 +50,7 @@ class PageOutcome:
 class RetentionRun:
     """One run: the policy table as known at its start, and the run's date."""
 
-    def __init__(self, pool: asyncpg.Pool, policy: PolicyTable, *, today: date, concurrency: int = 4) -> None:
+    def __init__(self, pool: Pool, policy: PolicyTable, *, today: date, concurrency: int = 4) -> None:
         if today > datetime.now(UTC).date():
             raise ServiceError(
                 "invalid_request",

@@ -26,6 +26,7 @@ from app.domain.merkle_walk import (
 )
 from app.service.errors import ServiceError
 from app.store import merkle as store
+from app.store.pool import Pool
 
 
 def encoded(proof: list[bytes]) -> list[str]:
@@ -65,7 +66,7 @@ async def _tree_size(conn: asyncpg.Connection, tree_size: int | None) -> int:
     return tree_size
 
 
-async def event_inclusion(pool: asyncpg.Pool, event_id: UUID, tree_size: int | None) -> dict[str, Any]:
+async def event_inclusion(pool: Pool, event_id: UUID, tree_size: int | None) -> dict[str, Any]:
     """{event_id, case_id, version, leaf_index, tree_size, inclusion_proof (base64)}."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         size = await _tree_size(conn, tree_size)
@@ -83,7 +84,7 @@ async def event_inclusion(pool: asyncpg.Pool, event_id: UUID, tree_size: int | N
     }
 
 
-async def consistency(pool: asyncpg.Pool, old_size: int, new_size: int) -> dict[str, Any]:
+async def consistency(pool: Pool, old_size: int, new_size: int) -> dict[str, Any]:
     """PROOF(old_size, D[new_size]), base64, for two sizes up to the newest checkpoint."""
     if not 1 <= old_size <= new_size:
         raise ServiceError("invalid_request", "from must be at least 1 and at most to")

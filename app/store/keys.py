@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from app.store.pool import Pool
 from app.store.queries import load_sql
 
 
@@ -38,8 +39,6 @@ async def list_keys(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     return await conn.fetch(load_sql("keys/list"))
 
 
-async def principal_row(
-    conn_source: asyncpg.Pool | asyncpg.Connection, key_hash: str
-) -> asyncpg.Record | None:
+async def principal_row(conn_source: Pool | asyncpg.Connection, key_hash: str) -> asyncpg.Record | None:
     """The key_id, role and provider_id of the live key with this hash."""
     return await conn_source.fetchrow(load_sql("keys/principal"), key_hash)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import asyncpg
-
 from app.observability.metrics import RECENT_SECONDS
+from app.store.pool import Pool
 from app.store.queries import load_sql
 
 RECENT_EVENTS_SCANNED = 10_000
@@ -23,7 +22,7 @@ class Lag(NamedTuple):
     projection_streams: int
 
 
-async def read_lag(pool: asyncpg.Pool) -> Lag:
+async def read_lag(pool: Pool) -> Lag:
     """The age of the oldest transaction holding back the feed, and the recent streams
     whose case_state lags their events (the newest RECENT_EVENTS_SCANNED events of the
     last RECENT_SECONDS)."""

@@ -21,7 +21,6 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Query
 from pydantic import AfterValidator, BaseModel
 from starlette.requests import HTTPConnection
@@ -31,6 +30,7 @@ from app.service.access_recorder import AccessRecorder, Pending
 from app.service.access_recorder import recording as run_recorder
 from app.service.keys import Principal
 from app.store import access_log as store
+from app.store.pool import Pool
 from app.web.deps import PRINCIPAL_STATE, Ctx, JSONResponse, bearer_key, require, utc_known_at
 from app.web.middleware import path_id, route_of
 from app.web.problems import Problem
@@ -198,7 +198,7 @@ def install(app: FastAPI) -> None:
 
 
 @asynccontextmanager
-async def recording(app: FastAPI, pool: asyncpg.Pool) -> AsyncIterator[None]:
+async def recording(app: FastAPI, pool: Pool) -> AsyncIterator[None]:
     """The lifespan's part: the batch writer runs while the app serves; what is queued at
     a clean shutdown is written before the pool closes."""
     recorder = AccessRecorder(pool, now=lambda: datetime.now(UTC))

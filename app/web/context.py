@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
-
 from app.domain.policy import PolicyTable
 from app.service.append import AppendHandler
 from app.service.case_keys import CaseKeys
 from app.service.keys import KeyCache
 from app.settings import Settings
+from app.store.pool import Pool
 
 
 @dataclass(slots=True)
 class AppContext:
     settings: Settings
-    pool: asyncpg.Pool
+    pool: Pool
     policy: PolicyTable
     handler: AppendHandler
     keys: KeyCache

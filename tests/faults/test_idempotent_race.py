@@ -21,9 +21,9 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import pytest
 
+from app.store.pool import Pool
 from tests.builders import (
     authorization,
     case_opened,
@@ -56,7 +56,7 @@ def _once(kind: str, n: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-async def servers(database_url: str, pool: asyncpg.Pool) -> AsyncIterator[list[Api]]:
+async def servers(database_url: str, pool: Pool) -> AsyncIterator[list[Api]]:
     async with contextlib.AsyncExitStack() as stack:
         apps = []
         for _ in range(SERVERS):

@@ -23,6 +23,7 @@ import pytest
 
 from app.domain.case import FOLD_VERSION
 from app.store import appends
+from app.store.pool import Pool
 from tests.builders import authorization, case_opened, with_id
 
 PROBLEM = "application/problem+json"
@@ -57,7 +58,7 @@ class Blocker:
 
 
 @contextlib.asynccontextmanager
-async def blocker(pool: asyncpg.Pool, case_id: str, version: int) -> AsyncIterator[Blocker]:
+async def blocker(pool: Pool, case_id: str, version: int) -> AsyncIterator[Blocker]:
     """An open transaction holding an uncommitted event at `version + 1` of the case."""
     async with pool.acquire() as conn:
         await conn.execute("BEGIN")
@@ -88,7 +89,7 @@ async def blocker(pool: asyncpg.Pool, case_id: str, version: int) -> AsyncIterat
                 await held.end(commit=False)
 
 
-async def waiting_on_lock(pool: asyncpg.Pool, n: int, within: float = 10.0) -> None:
+async def waiting_on_lock(pool: Pool, n: int, within: float = 10.0) -> None:
     """Until `n` backends of this database wait on a lock (the blocked INSERTs)."""
     deadline = asyncio.get_running_loop().time() + within
     while True:

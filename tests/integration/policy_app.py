@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import httpx
 
 from app.domain.policy import DEFAULT_POLICY
 from app.service.keys import create_key
 from app.service.policy import PolicyCache, seed_label
 from app.settings import Settings
+from app.store.pool import Pool
 from app.web.routes import policy as policy_routes
 from tests.conftest import Api
 
 
-async def policy_api(database_url: str, pool: asyncpg.Pool) -> AsyncIterator[tuple[Api, Any]]:
+async def policy_api(database_url: str, pool: Pool) -> AsyncIterator[tuple[Api, Any]]:
     """(client, app) on a fresh database: seeded, the cache followed by the request path."""
     from app.web.app import create_app
 

@@ -12,6 +12,7 @@ import pytest
 
 from app.domain.access_records import GENESIS, AccessRecord, access_hash
 from app.service.keys import hash_key
+from app.store.pool import Pool
 from tests.builders import case_opened, employment_started
 
 READS = (
@@ -24,7 +25,7 @@ READS = (
 )
 
 
-async def key_id_of(pool: asyncpg.Pool, key: str) -> str:
+async def key_id_of(pool: Pool, key: str) -> str:
     return await pool.fetchval("SELECT key_id FROM api_keys WHERE key_hash = $1", hash_key(key))
 
 

@@ -7,7 +7,6 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from app.domain.policy import DEFAULT_POLICY
@@ -19,6 +18,7 @@ from app.ops.sample import write_export
 from app.ops.workers import import_in_workers
 from app.store.bulk import range_condition, shard_bounds
 from app.store.db import create_pool
+from app.store.pool import Pool
 
 # reltuples is -1 until a table is first analyzed (or vacuumed); ANALYZE of a small table
 # reads every row, so afterwards it is the exact count.
@@ -29,7 +29,7 @@ WHERE c.relname = ANY($1::text[])
 """
 
 
-async def _statistics(pool: asyncpg.Pool) -> dict[str, tuple[int, int, bool]]:
+async def _statistics(pool: Pool) -> dict[str, tuple[int, int, bool]]:
     async with pool.acquire() as conn:
         rows = await conn.fetch(_STATISTICS, list(ANALYZED))
         return {
@@ -50,7 +50,7 @@ def _assert_current(statistics: dict[str, tuple[int, int, bool]]) -> None:
 
 
 async def test_an_import_leaves_the_planner_statistics_of_every_table_current(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path
+    fresh: tuple[str, Pool], tmp_path: Path
 ) -> None:
     _, pool = fresh
     before = await _statistics(pool)
@@ -61,9 +61,7 @@ async def test_an_import_leaves_the_planner_statistics_of_every_table_current(
     _assert_current(await _statistics(pool))
 
 
-def test_an_import_in_two_processes_analyzes_once_at_the_end(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path
-) -> None:
+def test_an_import_in_two_processes_analyzes_once_at_the_end(fresh: tuple[str, Pool], tmp_path: Path) -> None:
     url, _ = fresh
     write_export(tmp_path / "six.ndjson", 6)
     summary = import_in_workers(
@@ -87,7 +85,7 @@ def test_an_import_in_two_processes_analyzes_once_at_the_end(
 
 
 async def test_a_rebuild_in_two_processes_repairs_and_reports_as_one_does(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path
+    fresh: tuple[str, Pool], tmp_path: Path
 ) -> None:
     url, pool = fresh
     write_export(tmp_path / "five.ndjson", 5)
@@ -117,7 +115,7 @@ async def test_a_rebuild_in_two_processes_repairs_and_reports_as_one_does(
     assert (await rebuild(pool, DEFAULT_POLICY, workers=3, url=url)).equal
 
 
-async def test_shard_ranges_cover_every_case_once(fresh: tuple[str, asyncpg.Pool], tmp_path: Path) -> None:
+async def test_shard_ranges_cover_every_case_once(fresh: tuple[str, Pool], tmp_path: Path) -> None:
     _, pool = fresh
     write_export(tmp_path / "seven.ndjson", 7)
     await import_file(pool, tmp_path / "seven.ndjson", policy=DEFAULT_POLICY)
@@ -144,7 +142,7 @@ def test_the_policy_table_crosses_to_a_spawned_process_unchanged() -> None:
 
 
 async def test_a_batch_decided_behind_one_that_lost_a_race_is_decided_again(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh: tuple[str, Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Batch 2 is decided while batch 1 is written, against batch 1's outcome; an API append
     makes batch 1's write fail and batch 1 is decided again, so batch 2 must be too."""

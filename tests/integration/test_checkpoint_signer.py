@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import asyncpg
-
 from app.domain.policy import DEFAULT_POLICY
 from app.service.checkpoint_signer import interval_signer
 from app.settings import Settings
+from app.store.pool import Pool
 from tests.builders import case_opened
 from tests.conftest import make_api
 
@@ -27,7 +26,7 @@ async def _files_after(folder: Path, seconds: float) -> list[str]:
 
 
 async def test_a_configured_signer_writes_checkpoints_and_none_runs_without_a_key(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path
+    fresh: tuple[str, Pool], tmp_path: Path
 ) -> None:
     url, pool = fresh
     async for api in make_api(url, pool):

@@ -28,6 +28,7 @@ from app.ops.verify import verify_all
 from app.ops.verify_checkpoints import CheckpointReport, verify_checkpoints
 from app.service.checkpoint_keys import load_verifier_key_file
 from app.service.checkpointing import Signer
+from app.store.pool import Pool
 from app.store.streams import StoredEvent, read_stream
 from tests.builders import authorization, case_opened, employment_started, paid
 from tests.conftest import Api, make_api
@@ -38,7 +39,7 @@ ORIGIN = "caseledger.test/ledger"
 @dataclass
 class Ledger:
     url: str
-    pool: asyncpg.Pool
+    pool: Pool
     api: Api
     signer: Signer
     public_key: Path
@@ -54,7 +55,7 @@ class Ledger:
         )
 
 
-async def settled(pool: asyncpg.Pool) -> None:
+async def settled(pool: Pool) -> None:
     """Wait until every stored event lies below the feed's horizon (transaction ids are the
     whole server's: another session's open transaction holds the horizon back a moment)."""
     async with pool.acquire() as conn:
@@ -80,7 +81,7 @@ async def _open_case(api: Api, case_id: str, *, paid_amount: str = "1000.00") ->
 
 
 @pytest.fixture
-async def ledger(fresh: tuple[str, asyncpg.Pool], tmp_path: Path) -> AsyncIterator[Ledger]:
+async def ledger(fresh: tuple[str, Pool], tmp_path: Path) -> AsyncIterator[Ledger]:
     """Five cases, a checkpoint, two more cases, a second checkpoint."""
     url, pool = fresh
     key = tmp_path / "signing.key"
@@ -96,7 +97,7 @@ async def ledger(fresh: tuple[str, asyncpg.Pool], tmp_path: Path) -> AsyncIterat
         yield result
 
 
-async def _as_owner(pool: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitable[None]]) -> None:
+async def _as_owner(pool: Pool, work: Callable[[asyncpg.Connection], Awaitable[None]]) -> None:
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("ALTER TABLE events DISABLE TRIGGER ALL")
         await work(conn)
@@ -232,7 +233,7 @@ async def test_a_checkpoint_signed_by_another_key_is_refused(ledger: Ledger, tmp
 
 
 def test_the_cli_signs_and_verifies_and_exits_1_naming_a_deleted_case(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh: tuple[str, Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.settings import get_settings
 

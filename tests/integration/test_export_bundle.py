@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
-import asyncpg
 import httpx
 import orjson
 import pytest
@@ -19,6 +18,7 @@ from app.ops.checkpoint import checkpoint_once, signer_from_key_file
 from app.ops.verify_bundle import check_bundle
 from app.service.checkpoint_keys import load_verifier_key_file
 from app.settings import Settings
+from app.store.pool import Pool
 from app.web.routes import trust
 from tests.conftest import Api
 from tests.integration.test_checkpoints import settled
@@ -29,7 +29,7 @@ AS_OF = date(2024, 6, 1)
 
 
 @pytest.fixture
-async def trust_api(fresh: tuple[str, asyncpg.Pool]) -> AsyncIterator[Api]:
+async def trust_api(fresh: tuple[str, Pool]) -> AsyncIterator[Api]:
     """The app with the trust routes (registered here until app.web.app includes them), on a
     database of its own: every checkpoint in it is signed by this test's key."""
     from app.service.keys import create_key
@@ -47,7 +47,7 @@ async def trust_api(fresh: tuple[str, asyncpg.Pool]) -> AsyncIterator[Api]:
             yield Api(client, keys)  # type: ignore[arg-type]
 
 
-async def _signed(pool: asyncpg.Pool, tmp_path: Path) -> Path:
+async def _signed(pool: Pool, tmp_path: Path) -> Path:
     """Sign a checkpoint into tmp_path/checkpoints; the public key file."""
     await settled(pool)
     signer = signer_from_key_file(tmp_path / "signing.key", tmp_path / "checkpoints", ORIGIN)
@@ -56,7 +56,7 @@ async def _signed(pool: asyncpg.Pool, tmp_path: Path) -> Path:
 
 
 async def test_an_exported_case_checks_out_offline_and_replays_to_the_services_answers(
-    trust_api: Api, fresh: tuple[str, asyncpg.Pool], case_id: str, tmp_path: Path
+    trust_api: Api, fresh: tuple[str, Pool], case_id: str, tmp_path: Path
 ) -> None:
     await pba_case(trust_api, case_id, "prov-bundle")
     public_key = await _signed(fresh[1], tmp_path)
@@ -79,7 +79,7 @@ async def test_an_exported_case_checks_out_offline_and_replays_to_the_services_a
 
 
 async def test_a_bundle_with_one_byte_changed_is_refused(
-    trust_api: Api, fresh: tuple[str, asyncpg.Pool], case_id: str, tmp_path: Path
+    trust_api: Api, fresh: tuple[str, Pool], case_id: str, tmp_path: Path
 ) -> None:
     await pba_case(trust_api, case_id, "prov-bundle")
     public_key = await _signed(fresh[1], tmp_path)
@@ -92,7 +92,7 @@ async def test_a_bundle_with_one_byte_changed_is_refused(
 
 
 async def test_proofs_served_verify_against_the_signed_checkpoint(
-    trust_api: Api, fresh: tuple[str, asyncpg.Pool], case_id: str, tmp_path: Path
+    trust_api: Api, fresh: tuple[str, Pool], case_id: str, tmp_path: Path
 ) -> None:
     opened = await trust_api.append(case_id, {"type": "CaseOpened", "data": _opened()})
     public_key = await _signed(fresh[1], tmp_path)

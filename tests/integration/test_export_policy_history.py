@@ -12,7 +12,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import orjson
 import pytest
@@ -22,6 +21,7 @@ from app.ops.checkpoint import checkpoint_once, signer_from_key_file
 from app.ops.verify_bundle import check_bundle
 from app.service.keys import create_key
 from app.settings import Settings, get_settings
+from app.store.pool import Pool
 from app.store.privileges import app_role_url
 from tests.conftest import Api
 from tests.integration.retention_cases import pba_closed, today
@@ -39,7 +39,7 @@ CORRECTED = {
 
 
 @pytest.fixture
-async def service(fresh: tuple[str, asyncpg.Pool]) -> AsyncIterator[tuple[Api, Any]]:
+async def service(fresh: tuple[str, Pool]) -> AsyncIterator[tuple[Api, Any]]:
     """The service as deployed (app role, policy history, trust routes) on its own database."""
     from app.web.app import create_app
 
@@ -67,7 +67,7 @@ async def adopt(api: Api, *rows: dict[str, Any]) -> None:
         assert adopted.status_code == 201, adopted.text
 
 
-async def sign(app: Any, pool: asyncpg.Pool, tmp_path: Path) -> Path:
+async def sign(app: Any, pool: Pool, tmp_path: Path) -> Path:
     """What the service's interval signer does: a checkpoint of the table it answers with."""
     await settled(pool)
     signer = signer_from_key_file(
@@ -100,7 +100,7 @@ async def replayed_as_served(api: Api, case_id: str, public_key: Path, as_of: da
 )
 async def test_same_day_adoptions_export_by_adoption_number_and_replay_as_served(
     service: tuple[Api, Any],
-    fresh: tuple[str, asyncpg.Pool],
+    fresh: tuple[str, Pool],
     tmp_path: Path,
     rows: tuple[dict[str, Any], ...],
 ) -> None:
@@ -122,7 +122,7 @@ async def test_same_day_adoptions_export_by_adoption_number_and_replay_as_served
 
 
 async def test_an_adoption_not_yet_signed_is_a_clear_problem_until_the_next_checkpoint(
-    service: tuple[Api, Any], fresh: tuple[str, asyncpg.Pool], tmp_path: Path
+    service: tuple[Api, Any], fresh: tuple[str, Pool], tmp_path: Path
 ) -> None:
     api, app = service
     case_id = f"case-{uuid.uuid4().hex[:12]}"
@@ -144,7 +144,7 @@ async def test_an_adoption_not_yet_signed_is_a_clear_problem_until_the_next_chec
 
 async def test_a_destroyed_case_under_a_same_day_retention_correction_still_verifies(
     service: tuple[Api, Any],
-    fresh: tuple[str, asyncpg.Pool],
+    fresh: tuple[str, Pool],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     settings_cleared: None,
@@ -169,7 +169,7 @@ async def test_a_destroyed_case_under_a_same_day_retention_correction_still_veri
 
 async def test_the_cli_checkpoint_covers_adoptions_so_an_export_after_one_verifies(
     service: tuple[Api, Any],
-    fresh: tuple[str, asyncpg.Pool],
+    fresh: tuple[str, Pool],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     settings_cleared: None,

@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
@@ -20,6 +19,7 @@ from app.ops.sample import case_events
 from app.service.keys import create_key
 from app.settings import Settings
 from app.store.db import create_pool
+from app.store.pool import Pool
 from app.store.privileges import app_role_url
 from app.web.routes import findings as findings_routes
 from app.web.ui.findings_page import case_findings_link
@@ -28,7 +28,7 @@ from tests.builders import import_line
 from tests.conftest import Api
 
 
-async def desk_api(database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Api]:
+async def desk_api(database_url: str, pool: Pool) -> AsyncIterator[Api]:
     """The app with the findings routes included (as `app.web.app` will register them)."""
     from app.web.app import create_app
 
@@ -86,7 +86,7 @@ def _export() -> tuple[list[bytes], dict[str, str]]:
 
 
 async def test_an_export_that_breaks_the_rules_imports_completely_with_findings(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path
+    fresh: tuple[str, Pool], tmp_path: Path
 ) -> None:
     url, pool = fresh
     lines, breaking = _export()
@@ -129,7 +129,7 @@ async def test_an_export_that_breaks_the_rules_imports_completely_with_findings(
         assert refused.status_code == 409 and refused.json()["rule"] == "milestone_already_earned"
 
 
-async def test_the_same_seed_draws_the_same_sample(fresh: tuple[str, asyncpg.Pool], tmp_path: Path) -> None:
+async def test_the_same_seed_draws_the_same_sample(fresh: tuple[str, Pool], tmp_path: Path) -> None:
     url, pool = fresh
     lines = [_line(f"SMP-{n:03d}", e)[1] for n in range(30) for e in case_events(n)[:6]]
     export = tmp_path / "sample.ndjson"
@@ -186,7 +186,7 @@ async def test_the_findings_page_in_headless_chromium(
 
 
 def test_the_cli_lists_the_findings_as_csv(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh: tuple[str, Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import typer
     from typer.testing import CliRunner

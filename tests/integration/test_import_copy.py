@@ -19,6 +19,7 @@ from app.ops.verify import verify_all
 from app.store import streams as store
 from app.store.appends import AppendCall, LostRace
 from app.store.bulk_appends import copy_appends
+from app.store.pool import Pool
 
 
 def _call(case_id: str, expected_version: int, *, event_id: uuid.UUID | None = None) -> AppendCall:
@@ -40,7 +41,7 @@ def _call(case_id: str, expected_version: int, *, event_id: uuid.UUID | None = N
 
 
 async def test_imported_events_keep_the_append_functions_positions_versions_and_chain(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path
+    fresh: tuple[str, Pool], tmp_path: Path
 ) -> None:
     _, pool = fresh
     write_export(tmp_path / "six.ndjson", 6, interleave=True)
@@ -67,7 +68,7 @@ async def test_imported_events_keep_the_append_functions_positions_versions_and_
 
 
 async def test_the_bulk_write_refuses_a_head_that_moved_and_a_stored_event_id(
-    fresh: tuple[str, asyncpg.Pool],
+    fresh: tuple[str, Pool],
 ) -> None:
     _, pool = fresh
     taken = uuid.uuid4()

@@ -11,12 +11,12 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
-import asyncpg
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.observability.logs import JsonFormatter, configure_logging
+from app.store.pool import Pool
 from tests.builders import case_opened, employment_started
 from tests.conftest import Api, make_api
 
@@ -25,7 +25,7 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
 @pytest.fixture(scope="module")
-async def ops(database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Api]:
+async def ops(database_url: str, pool: Pool) -> AsyncIterator[Api]:
     """An app of its own: its metrics registry starts empty (and coexists with `api`'s)."""
     async for api in make_api(database_url, pool):
         yield api
@@ -114,7 +114,7 @@ async def test_racing_appends_count_every_conflict(ops: Api, case_id: str) -> No
     assert conflicts == 5
 
 
-async def test_a_lost_race_is_retried_and_counted(ops: Api, owner_pool: asyncpg.Pool, case_id: str) -> None:
+async def test_a_lost_race_is_retried_and_counted(ops: Api, owner_pool: Pool, case_id: str) -> None:
     """Two appends read version 1; one commits version 2 first, the other hits the unique key,
     counts a lost race and retries to version 3. A held row lock makes the race certain."""
     assert (await ops.append(case_id, case_opened())).status_code == 201
@@ -140,9 +140,7 @@ async def test_a_lost_race_is_retried_and_counted(ops: Api, owner_pool: asyncpg.
     assert value(after, races) - value(before, races) == 1
 
 
-async def test_feed_lag_is_the_age_of_the_transaction_holding_the_horizon(
-    ops: Api, pool: asyncpg.Pool
-) -> None:
+async def test_feed_lag_is_the_age_of_the_transaction_holding_the_horizon(ops: Api, pool: Pool) -> None:
     async with pool.acquire() as conn, conn.transaction():
         await conn.fetchval("SELECT pg_current_xact_id()")  # now it has an xid
         await asyncio.sleep(0.3)

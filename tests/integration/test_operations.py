@@ -30,6 +30,7 @@ from app.service.reads import case_state
 from app.service.validate import Proposed
 from app.settings import Settings
 from app.store.db import connect, create_pool
+from app.store.pool import Pool
 from app.store.streams import EVENT_COLUMNS, StoredEvent, read_stream
 from tests.builders import import_line
 from tests.conftest import make_api
@@ -96,7 +97,7 @@ _ROWS = {
 }
 
 
-async def _read_models(pool: asyncpg.Pool) -> dict[str, Any]:
+async def _read_models(pool: Pool) -> dict[str, Any]:
     async with pool.acquire() as conn:
         rows = {"events": await _opened_events(conn)}
         rows |= {name: [dict(r) for r in await conn.fetch(sql)] for name, sql in _ROWS.items()}
@@ -132,7 +133,7 @@ async def _over_http(api: Any, case_ids: list[str]) -> list[Any]:
 
 
 async def test_import_gives_the_read_models_the_api_gives_and_a_rerun_appends_nothing(
-    databases: Any, fresh: tuple[str, asyncpg.Pool], tmp_path: Path
+    databases: Any, fresh: tuple[str, Pool], tmp_path: Path
 ) -> None:
     url, pool = fresh
     lines, expected_rejects = _export_with_problems()
@@ -183,7 +184,7 @@ async def test_import_gives_the_read_models_the_api_gives_and_a_rerun_appends_no
 
 
 async def test_a_known_event_id_with_other_content_is_an_idempotency_conflict(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path
+    fresh: tuple[str, Pool], tmp_path: Path
 ) -> None:
     _, pool = fresh
     opened_id, reused = str(uuid.uuid4()), str(uuid.uuid4())
@@ -217,7 +218,7 @@ async def test_a_known_event_id_with_other_content_is_an_idempotency_conflict(
 
 
 async def test_an_import_refuses_legal_holds_and_destructions_as_the_api_refuses_a_case_system(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path
+    fresh: tuple[str, Pool], tmp_path: Path
 ) -> None:
     """Only `caseledger retention run` records a destruction and only admin or auditor keys
     place holds: an export line claiming either is refused, the rest of the case imported."""
@@ -248,7 +249,7 @@ async def test_an_import_refuses_legal_holds_and_destructions_as_the_api_refuses
 
 
 async def test_a_case_written_by_the_api_meanwhile_makes_the_batch_decide_again(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh: tuple[str, Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, pool = fresh
     opened, job = tmp_path / "opened.ndjson", tmp_path / "job.ndjson"
@@ -277,7 +278,7 @@ async def test_a_case_written_by_the_api_meanwhile_makes_the_batch_decide_again(
 
 
 async def test_a_line_postgresql_cannot_store_or_the_rules_cannot_handle_costs_only_itself(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh: tuple[str, Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, pool = fresh
     started = case_events(9)[5]
@@ -328,7 +329,7 @@ _RESTORED = (
 
 
 async def test_rebuild_reports_and_repairs_rows_changed_behind_the_services_back(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path
+    fresh: tuple[str, Pool], tmp_path: Path
 ) -> None:
     _, pool = fresh
     write_export(tmp_path / "five.ndjson", 5)
@@ -359,7 +360,7 @@ async def test_rebuild_reports_and_repairs_rows_changed_behind_the_services_back
 
 
 async def test_rebuild_leaves_a_case_appended_to_meanwhile_with_its_writers_rows(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh: tuple[str, Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, pool = fresh
     write_export(tmp_path / "two.ndjson", 2)
@@ -405,7 +406,7 @@ async def _tamper(url: str, case_id: str, *, version: int) -> None:
 
 
 async def test_verify_names_the_case_and_version_of_an_event_changed_behind_the_services_back(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path
+    fresh: tuple[str, Pool], tmp_path: Path
 ) -> None:
     url, pool = fresh
     write_export(tmp_path / "three.ndjson", 3)
@@ -419,7 +420,7 @@ async def test_verify_names_the_case_and_version_of_an_event_changed_behind_the_
 
 
 def test_cli_imports_in_two_workers_and_verify_exits_1_on_a_broken_chain(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh: tuple[str, Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.cli.main import cli
     from app.settings import get_settings

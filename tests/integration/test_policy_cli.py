@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import asyncpg
 import pytest
 from typer.testing import CliRunner
 
+from app.store.pool import Pool
 from tests.integration.test_policy_history import RAISED
 
 
 def test_the_cli_seeds_adopts_lists_previews_and_verifies(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh: tuple[str, Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.cli.main import build_cli
     from app.cli.policy import register

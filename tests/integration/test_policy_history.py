@@ -22,6 +22,7 @@ from app.service.history import case_history
 from app.service.policy import PolicyCache, verify_chain
 from app.service.reads import to_fact
 from app.store import streams
+from app.store.pool import Pool
 from tests.builders import (
     case_opened,
     employment_started,
@@ -46,7 +47,7 @@ RAISED = {
 
 
 @pytest.fixture
-async def papi(fresh: tuple[str, asyncpg.Pool]) -> Any:
+async def papi(fresh: tuple[str, Pool]) -> Any:
     url, pool = fresh
     async for api, app in policy_api(url, pool):
         yield api, app, pool
@@ -77,9 +78,7 @@ async def pba_case(api: Any, case_id: str, *, hired: str = "2024-02-02") -> None
     )
 
 
-async def answers(
-    api: Any, app: Any, pool: asyncpg.Pool, case_id: str, known_at: str | None
-) -> dict[str, Any]:
+async def answers(api: Any, app: Any, pool: Pool, case_id: str, known_at: str | None) -> dict[str, Any]:
     """What the service answers for the case as known at `known_at`: clock, ledger, history."""
     params = {"as_of": "2024-12-31", **({"known_at": known_at} if known_at else {})}
     clock = await api.get(f"/cases/{case_id}/closure-clock", params=params)

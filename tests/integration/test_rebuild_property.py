@@ -27,6 +27,7 @@ from app.projections.ledger import ledger_rows
 from app.service.reads import case_state, to_fact
 from app.store import streams as store
 from app.store.db import create_pool
+from app.store.pool import Pool
 from tests import builders as b
 from tests.conftest import Api, make_api
 
@@ -108,7 +109,7 @@ step = st.one_of(
 
 
 @pytest.fixture(scope="module")
-async def own_api(databases: Any) -> AsyncIterator[tuple[Api, asyncpg.Pool]]:
+async def own_api(databases: Any) -> AsyncIterator[tuple[Api, Pool]]:
     """A database of this module's own, so each rebuild() covers only these few cases."""
     url = await databases.create()
     pool = await create_pool(url, min_size=1, max_size=6)
@@ -131,7 +132,7 @@ async def _live(conn: asyncpg.Connection, case_id: str) -> tuple[Any, ...]:
 )
 @given(supported_employment=st.booleans(), steps=st.lists(step, min_size=8, max_size=30))
 async def test_live_read_models_are_the_fold_of_the_log_and_what_rebuild_writes(
-    own_api: tuple[Api, asyncpg.Pool], supported_employment: bool, steps: list[Any]
+    own_api: tuple[Api, Pool], supported_employment: bool, steps: list[Any]
 ) -> None:
     api, pool = own_api
     case_id, sent = f"prop-{uuid.uuid4().hex[:12]}", []

@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import orjson
 import pytest
@@ -27,6 +26,7 @@ from app.ops.verify_bundle import check_bundle
 from app.service import policy as policies
 from app.service.keys import create_key
 from app.settings import Settings, get_settings
+from app.store.pool import Pool
 from app.store.privileges import app_role_url
 from app.web.routes import trust
 from tests.builders import pba_ended
@@ -60,7 +60,7 @@ ROW = {
 
 
 @pytest.fixture
-async def rapi(fresh: tuple[str, asyncpg.Pool]) -> AsyncIterator[Api]:
+async def rapi(fresh: tuple[str, Pool]) -> AsyncIterator[Api]:
     """The service on a database of its own (a run walks every case), as the app role, with
     the trust routes and a key per role."""
     from app.web.app import create_app
@@ -100,12 +100,12 @@ async def answers(api: Api, case_id: str) -> tuple[Any, Any]:
     return [{k: v for k, v in x.items() if k != "version"} for x in (clock, ledger)]  # type: ignore[return-value]
 
 
-async def wrapped_key(pool: asyncpg.Pool, case_id: str) -> bytes | None:
+async def wrapped_key(pool: Pool, case_id: str) -> bytes | None:
     async with pool.acquire() as conn:
         return await conn.fetchval("SELECT wrapped FROM case_data_keys WHERE case_id = $1", case_id)
 
 
-async def sign(pool: asyncpg.Pool, tmp_path: Path) -> None:
+async def sign(pool: Pool, tmp_path: Path) -> None:
     """A checkpoint of the recorded policy table (its adopted retention version a leaf too)."""
     await settled(pool)
     table = await policies.recorded_table(pool, DEFAULT_POLICY, "default")
@@ -125,7 +125,7 @@ def personal_values(events: list[dict[str, Any]]) -> list[Any]:
 
 
 async def test_a_run_destroys_exactly_the_due_cases_and_leaves_the_records_that_must_stay(
-    rapi: Api, fresh: tuple[str, asyncpg.Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    rapi: Api, fresh: tuple[str, Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, pool = fresh
     adopted = await rapi.post("/policy/versions", ROW, role="admin")
@@ -209,7 +209,7 @@ async def place(api: Api, case: Case, event: Any, on: str, label: str) -> None:
     await ok(api, case.case_id, event(on, reason), role="auditor")
 
 
-async def _destruction_events(pool: asyncpg.Pool) -> int:
+async def _destruction_events(pool: Pool) -> int:
     async with pool.acquire() as conn:
         return await conn.fetchval("SELECT count(*) FROM events WHERE type = 'CaseRecordsDestroyed'")
 

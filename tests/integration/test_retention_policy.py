@@ -9,7 +9,6 @@ import json
 from datetime import date
 from pathlib import Path
 
-import asyncpg
 import pytest
 from typer.testing import CliRunner
 
@@ -20,6 +19,7 @@ from app.service import policy as policies
 from app.settings import get_settings
 from app.store.db import create_pool
 from app.store.migrations import alembic_config, upgrade_to_head
+from app.store.pool import Pool
 from tests.conftest import Databases
 
 ROW = {
@@ -36,7 +36,7 @@ ROW = {
 
 
 def test_the_cli_adopts_lists_and_verifies_a_retention_period(
-    fresh: tuple[str, asyncpg.Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh: tuple[str, Pool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, _ = fresh
     monkeypatch.setenv("DATABASE_URL", url)

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-import asyncpg
 import pytest
 
 from app.domain.data_keys import AesGcmMasterKey
@@ -27,6 +26,7 @@ from app.service.validate import Proposed
 from app.store import data_keys
 from app.store import streams as store
 from app.store.db import create_pool
+from app.store.pool import Pool
 from app.store.privileges import app_role_url
 
 WRITER, AUDITOR = Principal("k-ret", "case_system"), Principal("k-aud", "auditor")
@@ -35,8 +35,8 @@ EMPLOYER = "Tamarind Print Shop, Rivera family"
 
 @dataclass
 class Service:
-    pool: asyncpg.Pool  # the app role's
-    owner: asyncpg.Pool
+    pool: Pool  # the app role's
+    owner: Pool
     keys: CaseKeys
     handler: AppendHandler
 
@@ -85,7 +85,7 @@ class Service:
 
 
 @pytest.fixture
-async def service(fresh: tuple[str, asyncpg.Pool]) -> AsyncIterator[Service]:
+async def service(fresh: tuple[str, Pool]) -> AsyncIterator[Service]:
     url, owner = fresh
     pool = await create_pool(app_role_url(url), min_size=1, max_size=6)
     keys = CaseKeys(AesGcmMasterKey(os.urandom(32)))

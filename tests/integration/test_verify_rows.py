@@ -17,6 +17,7 @@ import pytest
 from app.domain.hashing import timestamp_text
 from app.ops.verify_ranges import HIGHEST, LOWEST
 from app.store import merkle as store
+from app.store.pool import Pool
 
 EDGES = [
     datetime(2025, 1, 6, 14, 3, 7, tzinfo=UTC),  # microsecond 0
@@ -70,7 +71,7 @@ async def _spelled(conn: asyncpg.Connection, zone: str, *, between: bool) -> lis
 
 @pytest.mark.parametrize("zone", SESSION_ZONES)
 async def test_the_verify_queries_spell_every_time_as_timestamp_text(
-    fresh: tuple[str, asyncpg.Pool], zone: str
+    fresh: tuple[str, Pool], zone: str
 ) -> None:
     times = EDGES + generated(500)
     _, pool = fresh
@@ -81,7 +82,7 @@ async def test_the_verify_queries_spell_every_time_as_timestamp_text(
         assert await _spelled(conn, zone, between=True) == expected  # a hash worker's
 
 
-async def test_times_no_datetime_holds_spell_like_none_that_does(fresh: tuple[str, asyncpg.Pool]) -> None:
+async def test_times_no_datetime_holds_spell_like_none_that_does(fresh: tuple[str, Pool]) -> None:
     """1 BC would spell as AD 1 by `to_char`, and year 10000 is past any datetime: a row moved
     there must not hash as it did. The infinities are what the driver writes for datetime.min
     and max (and reads back as them), so they spell as those."""

@@ -17,6 +17,7 @@ import asyncpg
 import pytest
 
 from app.store.db import connect
+from app.store.pool import Pool
 from app.store.privileges import app_role_url
 
 FORGERIES = {
@@ -29,7 +30,7 @@ FORGERIES = {
 
 
 @pytest.fixture
-async def stranger(owner_pool: asyncpg.Pool, database_url: str) -> AsyncIterator[asyncpg.Connection]:
+async def stranger(owner_pool: Pool, database_url: str) -> AsyncIterator[asyncpg.Connection]:
     """A login role that may use the schema (so only the functions' own grants stand in its
     way) but is neither the owner nor the service's app role."""
     name = f"stranger_{uuid.uuid4().hex[:8]}"
@@ -49,7 +50,7 @@ async def stranger(owner_pool: asyncpg.Pool, database_url: str) -> AsyncIterator
 
 @pytest.mark.parametrize("forgery", sorted(FORGERIES))
 async def test_a_role_that_is_not_the_service_cannot_call_them(
-    stranger: asyncpg.Connection, owner_pool: asyncpg.Pool, forgery: str
+    stranger: asyncpg.Connection, owner_pool: Pool, forgery: str
 ) -> None:
     argument = '[{"at": "2026-01-01T00:00:00Z", "case_ids": ["c"], "endpoint": "GET /x", "status": 200}]'
     async with owner_pool.acquire() as owner:
@@ -62,7 +63,7 @@ async def test_a_role_that_is_not_the_service_cannot_call_them(
 
 
 async def test_every_definer_function_pins_its_search_path_and_is_not_public(
-    owner_pool: asyncpg.Pool,
+    owner_pool: Pool,
 ) -> None:
     async with owner_pool.acquire() as conn:
         rows = await conn.fetch(

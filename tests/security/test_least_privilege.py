@@ -18,6 +18,7 @@ import pytest
 from app.service.keys import create_key, revoke_key
 from app.settings import get_settings
 from app.store.db import connect
+from app.store.pool import Pool
 from app.store.privileges import app_role_url
 from tests.builders import case_opened
 
@@ -49,9 +50,7 @@ async def opened_case(api, case_id: str) -> str:
 
 
 @pytest.mark.parametrize("attempt", sorted(REFUSED))
-async def test_the_app_role_is_refused_by_postgresql(
-    pool: asyncpg.Pool, opened_case: str, attempt: str
-) -> None:
+async def test_the_app_role_is_refused_by_postgresql(pool: Pool, opened_case: str, attempt: str) -> None:
     sql = REFUSED[attempt]
     args = [opened_case] if "$1" in sql else []
     async with pool.acquire() as conn:
@@ -68,7 +67,7 @@ async def test_the_app_role_is_refused_by_postgresql(
     assert count == 1
 
 
-async def test_the_service_connects_as_the_app_role_which_owns_nothing(pool: asyncpg.Pool) -> None:
+async def test_the_service_connects_as_the_app_role_which_owns_nothing(pool: Pool) -> None:
     async with pool.acquire() as conn:
         me = await conn.fetchrow(
             "SELECT current_user AS name, rolsuper FROM pg_roles WHERE rolname = current_user"
@@ -81,7 +80,7 @@ async def test_the_service_connects_as_the_app_role_which_owns_nothing(pool: asy
     assert owned == 0
 
 
-async def test_the_append_runs_as_its_owner_with_a_pinned_search_path(pool: asyncpg.Pool) -> None:
+async def test_the_append_runs_as_its_owner_with_a_pinned_search_path(pool: Pool) -> None:
     async with pool.acquire() as conn:
         row = await conn.fetchrow(
             "SELECT prosecdef, proconfig FROM pg_proc WHERE proname = 'caseledger_append'"
@@ -90,7 +89,7 @@ async def test_the_append_runs_as_its_owner_with_a_pinned_search_path(pool: asyn
     assert any(setting.startswith("search_path=pg_catalog,") for setting in row["proconfig"])
 
 
-async def test_appends_reads_and_keys_work_as_the_app_role(api, pool: asyncpg.Pool, case_id: str) -> None:
+async def test_appends_reads_and_keys_work_as_the_app_role(api, pool: Pool, case_id: str) -> None:
     assert (await api.append(case_id, case_opened())).status_code == 201
     assert (await api.get(f"/cases/{case_id}/events")).status_code == 200
     assert (await api.get(f"/cases/{case_id}/verify", role="auditor")).json()["ok"] is True
