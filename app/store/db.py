@@ -1,8 +1,9 @@
-"""Database URLs and the asyncpg pool the service runs on.
+"""Database URLs and the pool of asyncpg connections the service runs on.
 
 SQLAlchemy Core describes the schema and drives Alembic; the request path talks
-to PostgreSQL through one asyncpg pool, because the append path is measured
-against raw asyncpg and every layer between costs round-trip time.
+to PostgreSQL through asyncpg connections lent by one pool (`app.store.pool`),
+because the append path is measured against raw asyncpg and every layer between
+costs round-trip time.
 """
 
 from __future__ import annotations
