@@ -3,10 +3,10 @@
 Why not asyncpg's own pool: lending and taking back one of its connections cost about
 30 µs of CPU a request under load (a queue coroutine and a proxy object per lease; a
 shielded task, a timeout and a re-armed timer per release), more than half of what a
-one-row statement costs; here a free connection comes off a stack and goes back on it, about
-2 µs (docs/performance.md, "The pool"). Its queue also let a newcomer take a released
-connection before the waiter it had just woken (closure-clock p99 28 ms against a mean
-of 8): here a released connection goes straight to the longest waiter.
+one-row statement costs; here a free connection comes off a stack and goes back on it,
+about 2 µs (docs/performance.md, issue 10, "Ninth session"). Its queue also let a
+newcomer take a released connection before the waiter it had just woken (closure-clock
+p99 28 ms against a mean of 8): here a released connection goes to the longest waiter.
 
 What it keeps of asyncpg's: a bounded number of connections, opened on demand; a
 connection that broke, timed out or was cancelled is never lent again (it is closed once

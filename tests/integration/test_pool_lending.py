@@ -17,6 +17,12 @@ from app.store.pool import Pool
 PID = "SELECT pg_backend_pid()"
 
 
+async def small_pool(url: str, **settings: float) -> Pool:
+    """A pool of the app's connections with `settings` (max_uses, idle_lifetime_s...) set."""
+    limits: dict[str, float] = {"min_size": 1, "max_size": 1, "acquire_timeout": 5, "release_timeout": 1}
+    return await Pool(lambda: connect(url), **{**limits, **settings}).start()  # type: ignore[arg-type]
+
+
 async def test_a_free_connection_is_lent_again(app_database_url: str) -> None:
     pool = await create_pool(app_database_url, min_size=1, max_size=1)
     try:
@@ -92,14 +98,7 @@ async def test_a_constraint_error_keeps_the_connection(app_database_url: str) ->
 
 
 async def test_a_connection_is_replaced_after_its_uses(app_database_url: str) -> None:
-    pool = await Pool(
-        lambda: connect(app_database_url),
-        min_size=1,
-        max_size=1,
-        acquire_timeout=5,
-        release_timeout=1,
-        max_uses=3,
-    ).start()
+    pool = await small_pool(app_database_url, max_uses=3)
     try:
         pids = [await pool.fetchval(PID) for _ in range(4)]
         assert pids[0] == pids[1] == pids[2] != pids[3]
@@ -108,14 +107,7 @@ async def test_a_connection_is_replaced_after_its_uses(app_database_url: str) ->
 
 
 async def test_a_connection_idle_too_long_beyond_the_first_is_closed(app_database_url: str) -> None:
-    pool = await Pool(
-        lambda: connect(app_database_url),
-        min_size=1,
-        max_size=2,
-        acquire_timeout=5,
-        release_timeout=1,
-        idle_lifetime_s=0.05,
-    ).start()
+    pool = await small_pool(app_database_url, max_size=2, idle_lifetime_s=0.05)
     try:
         a, b = await pool.acquire(), await pool.acquire()
         await pool.release(a)
