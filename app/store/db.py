@@ -8,6 +8,7 @@ costs round-trip time.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -75,29 +76,17 @@ async def create_pool(
       left in a transaction is rolled back within `connect_timeout_s`.
     A `statement_timeout_ms` of 0 (none) leaves statements and acquire unbounded.
     """
-    dsn, options = asyncpg_dsn(url)
     statement_timeout_s = statement_timeout_ms / 1000 if statement_timeout_ms > 0 else None
     if acquire_timeout_s is None and statement_timeout_s is not None:
         acquire_timeout_s = max(connect_timeout_s, statement_timeout_s)
 
-    async def open_connection() -> asyncpg.Connection:
-        conn = await asyncpg.connect(
-            dsn,
-            timeout=connect_timeout_s,
-            command_timeout=statement_timeout_s + 1 if statement_timeout_s is not None else None,
-            server_settings={
-                "statement_timeout": str(statement_timeout_ms),
-                "application_name": "caseledger",
-            },
-            **options,
-        )
-        try:
-            await _init_connection(conn)
-        except BaseException:
-            conn.terminate()
-            raise
-        return conn
-
+    open_connection = partial(
+        connect,
+        url,
+        timeout=connect_timeout_s,
+        command_timeout=statement_timeout_s + 1 if statement_timeout_s is not None else None,
+        server_settings={"statement_timeout": str(statement_timeout_ms), "application_name": "caseledger"},
+    )
     pool = Pool(
         open_connection,
         min_size=min_size,
@@ -108,8 +97,14 @@ async def create_pool(
     return await pool.start()
 
 
-async def connect(url: str) -> asyncpg.Connection:
+async def connect(url: str, **settings: Any) -> asyncpg.Connection:
+    """One connection with the service's JSON codecs; `settings` are asyncpg.connect's
+    (timeouts, server settings). A connection whose codecs could not be set is closed."""
     dsn, options = asyncpg_dsn(url)
-    conn = await asyncpg.connect(dsn, **options)
-    await _init_connection(conn)
+    conn = await asyncpg.connect(dsn, **options, **settings)
+    try:
+        await _init_connection(conn)
+    except BaseException:
+        conn.terminate()
+        raise
     return conn

@@ -253,10 +253,6 @@ class Pool:
             if not turn.done():
                 turn.set_exception(asyncpg.InterfaceError("pool is closing"))
 
-    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
-        async with self.acquire() as conn:
-            return await conn.fetch(query, *args)  # type: ignore[no-any-return]
-
     async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
         async with self.acquire() as conn:
             return await conn.fetchrow(query, *args)
